@@ -1,0 +1,91 @@
+// Stream entry IDs: `ms-seq`, both unsigned 64-bit. BigInt keeps seq and ms exact above 2^53,
+// which Redis allows (XADD s 18446744073709551615-18446744073709551615 is legal).
+
+export const U64_MAX = (1n << 64n) - 1n;
+
+/** Byte width of an ID on disk: ms u64 LE then seq u64 LE. */
+export const ID_BYTES = 16;
+
+export class StreamId {
+  static readonly ZERO = new StreamId(0n, 0n);
+  static readonly MAX = new StreamId(U64_MAX, U64_MAX);
+
+  constructor(
+    readonly ms: bigint,
+    readonly seq: bigint,
+  ) {}
+
+  compare(other: StreamId): number {
+    if (this.ms !== other.ms) return this.ms < other.ms ? -1 : 1;
+    if (this.seq !== other.seq) return this.seq < other.seq ? -1 : 1;
+    return 0;
+  }
+
+  equals(other: StreamId): boolean {
+    return this.ms === other.ms && this.seq === other.seq;
+  }
+
+  isZero(): boolean {
+    return this.ms === 0n && this.seq === 0n;
+  }
+
+  /** The smallest ID greater than this one, or null at the top of the ID space. */
+  next(): StreamId | null {
+    if (this.seq < U64_MAX) return new StreamId(this.ms, this.seq + 1n);
+    if (this.ms < U64_MAX) return new StreamId(this.ms + 1n, 0n);
+    return null;
+  }
+
+  /** The largest ID smaller than this one, or null at 0-0. */
+  prev(): StreamId | null {
+    if (this.seq > 0n) return new StreamId(this.ms, this.seq - 1n);
+    if (this.ms > 0n) return new StreamId(this.ms - 1n, U64_MAX);
+    return null;
+  }
+
+  toString(): string {
+    return `${this.ms}-${this.seq}`;
+  }
+
+  write(buf: Buffer, offset: number): void {
+    buf.writeBigUInt64LE(this.ms, offset);
+    buf.writeBigUInt64LE(this.seq, offset + 8);
+  }
+
+  static read(buf: Buffer, offset: number): StreamId {
+    return new StreamId(buf.readBigUInt64LE(offset), buf.readBigUInt64LE(offset + 8));
+  }
+
+  toBuffer(): Buffer {
+    const buf = Buffer.allocUnsafe(ID_BYTES);
+    this.write(buf, 0);
+    return buf;
+  }
+
+  static max(a: StreamId, b: StreamId): StreamId {
+    return a.compare(b) >= 0 ? a : b;
+  }
+
+  static min(a: StreamId, b: StreamId): StreamId {
+    return a.compare(b) <= 0 ? a : b;
+  }
+
+  /** Parses a complete `ms-seq` ID; null when it is not one (callers map that to their error). */
+  static parse(text: string): StreamId | null {
+    const dash = text.indexOf('-');
+    if (dash < 0) return null;
+    const ms = parseU64(text.slice(0, dash));
+    const seq = parseU64(text.slice(dash + 1));
+    if (ms === null || seq === null) return null;
+    return new StreamId(ms, seq);
+  }
+}
+
+const DIGITS = /^[0-9]{1,20}$/;
+
+/** Parses a decimal u64 with no sign, spaces or other characters; null when out of range. */
+export function parseU64(text: string): bigint | null {
+  if (!DIGITS.test(text)) return null;
+  const value = BigInt(text);
+  return value > U64_MAX ? null : value;
+}

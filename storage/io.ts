@@ -1,0 +1,63 @@
+// The file operations the log writes and reads through. Production uses Node's callback fs
+// (faster than fs.promises on hot paths); tests wrap it to inject torn writes, ENOSPC and
+// failed fsyncs (see test/storage/faulty-io.ts).
+import fs from 'node:fs';
+
+export interface Io {
+  open(path: string, flags: string): Promise<number>;
+  close(fd: number): Promise<void>;
+  /** Positional write of the whole buffer; short writes are continued. */
+  write(fd: number, buf: Buffer, position: number): Promise<void>;
+  /** Positional read; returns the bytes read (0 at end of file). */
+  read(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number>;
+  fdatasync(fd: number): Promise<void>;
+  ftruncate(fd: number, length: number): Promise<void>;
+  fileSize(fd: number): Promise<number>;
+}
+
+function writeAll(fd: number, buf: Buffer, position: number, done: (err: Error | null) => void) {
+  fs.write(fd, buf, 0, buf.length, position, (err, written) => {
+    if (err) return done(err);
+    if (written === buf.length) return done(null);
+    writeAll(fd, buf.subarray(written), position + written, done);
+  });
+}
+
+export const nodeIo: Io = {
+  open: (path, flags) =>
+    new Promise((resolve, reject) =>
+      fs.open(path, flags, 0o644, (err, fd) => (err ? reject(err) : resolve(fd))),
+    ),
+  close: (fd) => new Promise((resolve, reject) => fs.close(fd, (e) => (e ? reject(e) : resolve()))),
+  write: (fd, buf, position) =>
+    new Promise((resolve, reject) =>
+      writeAll(fd, buf, position, (e) => (e ? reject(e) : resolve())),
+    ),
+  read: (fd, buf, offset, length, position) =>
+    new Promise((resolve, reject) =>
+      fs.read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))),
+    ),
+  fdatasync: (fd) =>
+    new Promise((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve()))),
+  ftruncate: (fd, length) =>
+    new Promise((resolve, reject) => fs.ftruncate(fd, length, (e) => (e ? reject(e) : resolve()))),
+  fileSize: (fd) =>
+    new Promise((resolve, reject) => fs.fstat(fd, (e, st) => (e ? reject(e) : resolve(st.size)))),
+};
+
+/** Reads exactly `length` bytes at `position`, or fewer only at end of file. */
+export async function readAt(
+  io: Io,
+  fd: number,
+  position: number,
+  length: number,
+): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = await io.read(fd, buf, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got === length ? buf : buf.subarray(0, got);
+}

@@ -1,0 +1,27 @@
+// Storage limits, each with a unit and a reason. src/limits.ts re-exports these beside the
+// protocol limits so every limit can be found in one place.
+
+/** Default segment size: between NATS (8 MiB blocks) and Kafka (1 GiB); bounds tail scans. */
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** Smallest segment size accepted; tests use small segments to exercise rolling. */
+export const MIN_SEGMENT_BYTES = 4 * 1024;
+/** Largest segment size accepted: positions are kept as u32 in the sparse index. */
+export const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
+/** A frame longer than this is treated as corrupt (NATS rlBadThresh). */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/** A single record body may not exceed this; larger entries are refused before writing. */
+export const MAX_RECORD_BYTES = 32 * 1024 * 1024;
+/** Frames are cut at command boundaries past this, so reading a few entries stays small. */
+export const FRAME_TARGET_BYTES = 32 * 1024;
+/** One sparse index entry per this many bytes of frames (Kafka index.interval.bytes). */
+export const INDEX_INTERVAL_BYTES = 4 * 1024;
+/** Largest single read from a segment when scanning frames. */
+export const READ_CHUNK_BYTES = 64 * 1024;
+/** everysec: the longest time written data may stay without fdatasync. */
+export const FSYNC_INTERVAL_MS = 1000;
+/** A checkpoint is written at each segment roll, at shutdown, and at most this long apart. */
+export const CHECKPOINT_INTERVAL_MS = 60_000;
+/** Loaded sealed-segment indexes kept in memory per store (LRU). */
+export const INDEX_CACHE_SEGMENTS = 64;
+/** Open read descriptors for sealed segments kept per store (LRU). */
+export const READ_FD_CACHE = 128;

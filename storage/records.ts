@@ -1,0 +1,180 @@
+// Records: what a frame carries. Each is `len u32 | kind u8 | body` (len = body bytes).
+//
+// Record kinds and bodies (little-endian, IDs are ms u64 + seq u64), format version 1 (the
+// frame's version byte):
+//   1 HEADER    segno u64, counters            first record of every segment: the stream's
+//                                              counters at roll time, so any surviving segment
+//                                              restores the ID generator
+//   2 DATA      id 16, fields                  fields = msgpack array of binary strings
+//                                              (field, value, field, value...; order and
+//                                              duplicates kept)
+//   3 DEL       counters, n u32, n ids         XDEL: only IDs that existed; counters after it
+//   4 TRIM      counters                       XTRIM / XADD MAXLEN|MINID: resolved outcome
+//                                              (first live ID, resulting length)
+//   5 COUNTERS  counters                       XSETID and other absolute counter changes
+//   64..127     opaque                         records of the layers above (consumer groups);
+//                                              replayed to them in log order
+// counters (64 bytes): lastId 16, entriesAdded u64, maxDeletedId 16, firstId 16, length u64.
+// Every counter is absolute, so replaying a record twice gives the same state.
+import { Packr } from 'msgpackr';
+import { ID_BYTES, StreamId } from './id';
+import { RECORD_HEADER_BYTES, type EncodedCommand } from './frame';
+
+export const KIND_HEADER = 1;
+export const KIND_DATA = 2;
+export const KIND_DEL = 3;
+export const KIND_TRIM = 4;
+export const KIND_COUNTERS = 5;
+export const EXT_KIND_MIN = 64;
+export const EXT_KIND_MAX = 127;
+export const COUNTERS_BYTES = 64;
+
+/** The stream's counters, as Redis keeps them (XINFO STREAM reports each). */
+export interface Counters {
+  lastId: StreamId;
+  entriesAdded: bigint;
+  maxDeletedId: StreamId;
+  /** First live entry's ID; 0-0 when the stream is empty. */
+  firstId: StreamId;
+  length: number;
+}
+
+export function emptyCounters(): Counters {
+  return {
+    lastId: StreamId.ZERO,
+    entriesAdded: 0n,
+    maxDeletedId: StreamId.ZERO,
+    firstId: StreamId.ZERO,
+    length: 0,
+  };
+}
+
+export function writeCounters(c: Counters, buf: Buffer, off: number): void {
+  c.lastId.write(buf, off);
+  buf.writeBigUInt64LE(c.entriesAdded, off + 16);
+  c.maxDeletedId.write(buf, off + 24);
+  c.firstId.write(buf, off + 40);
+  buf.writeBigUInt64LE(BigInt(c.length), off + 56);
+}
+
+export function readCounters(buf: Buffer, off: number): Counters {
+  return {
+    lastId: StreamId.read(buf, off),
+    entriesAdded: buf.readBigUInt64LE(off + 16),
+    maxDeletedId: StreamId.read(buf, off + 24),
+    firstId: StreamId.read(buf, off + 40),
+    length: Number(buf.readBigUInt64LE(off + 56)),
+  };
+}
+
+export interface StreamEntry {
+  readonly id: StreamId;
+  /** field, value, field, value... as binary strings. */
+  readonly fields: readonly Buffer[];
+}
+
+// Binary strings stay Buffers; records and maps are off so the encoding is plain msgpack.
+const packr = new Packr({ useRecords: false, mapsAsObjects: false, moreTypes: false });
+
+function record(kind: number, bodyLen: number): Buffer {
+  const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES + bodyLen);
+  buf.writeUInt32LE(bodyLen, 0);
+  buf[4] = kind;
+  return buf;
+}
+
+export function encodeData(entry: StreamEntry): Buffer {
+  // packr reuses its output buffer between calls: copy before the next pack.
+  const packed = packr.pack(entry.fields as Buffer[]);
+  const buf = record(KIND_DATA, ID_BYTES + packed.length);
+  entry.id.write(buf, RECORD_HEADER_BYTES);
+  packed.copy(buf, RECORD_HEADER_BYTES + ID_BYTES);
+  return buf;
+}
+
+/** Decodes DATA fields; the Buffers are views into `buf`. */
+export function decodeFields(buf: Buffer, start: number, end: number): Buffer[] {
+  const value: unknown = packr.unpack(buf.subarray(start + ID_BYTES, end));
+  if (!Array.isArray(value) || !value.every((v) => Buffer.isBuffer(v))) {
+    throw new Error('DATA record fields are not an array of binary strings');
+  }
+  return value as Buffer[];
+}
+
+export function encodeCounters(kind: number, c: Counters): Buffer {
+  const buf = record(kind, COUNTERS_BYTES);
+  writeCounters(c, buf, RECORD_HEADER_BYTES);
+  return buf;
+}
+
+export function encodeHeader(segno: number, c: Counters): Buffer {
+  const buf = record(KIND_HEADER, 8 + COUNTERS_BYTES);
+  buf.writeBigUInt64LE(BigInt(segno), RECORD_HEADER_BYTES);
+  writeCounters(c, buf, RECORD_HEADER_BYTES + 8);
+  return buf;
+}
+
+export function encodeDel(c: Counters, ids: readonly StreamId[]): Buffer {
+  const buf = record(KIND_DEL, COUNTERS_BYTES + 4 + ids.length * ID_BYTES);
+  let off = RECORD_HEADER_BYTES;
+  writeCounters(c, buf, off);
+  off += COUNTERS_BYTES;
+  buf.writeUInt32LE(ids.length, off);
+  off += 4;
+  for (const id of ids) {
+    id.write(buf, off);
+    off += ID_BYTES;
+  }
+  return buf;
+}
+
+export function decodeDelIds(buf: Buffer, start: number): StreamId[] {
+  const n = buf.readUInt32LE(start + COUNTERS_BYTES);
+  const ids: StreamId[] = [];
+  for (let i = 0, off = start + COUNTERS_BYTES + 4; i < n; i++, off += ID_BYTES) {
+    ids.push(StreamId.read(buf, off));
+  }
+  return ids;
+}
+
+export function encodeExt(kind: number, body: Buffer): Buffer {
+  if (kind < EXT_KIND_MIN || kind > EXT_KIND_MAX) throw new RangeError(`bad ext kind ${kind}`);
+  const buf = record(kind, body.length);
+  body.copy(buf, RECORD_HEADER_BYTES);
+  return buf;
+}
+
+/** Wraps records into the unit the writer queues: one command, atomic in one frame. */
+export function command(records: Buffer[], data?: readonly StreamEntry[]): EncodedCommand {
+  let bytes = 0;
+  for (const r of records) bytes += r.length;
+  const n = data?.length ?? 0;
+  return {
+    records,
+    bytes,
+    dataCount: n,
+    firstDataId: n > 0 ? data![0]!.id : null,
+    lastDataId: n > 0 ? data![n - 1]!.id : null,
+  };
+}
+
+/** Checks a record's body length against its kind; false means the record is malformed. */
+export function recordBodyValid(buf: Buffer, kind: number, start: number, end: number): boolean {
+  const len = end - start;
+  switch (kind) {
+    case KIND_HEADER:
+      return len === 8 + COUNTERS_BYTES;
+    case KIND_DATA:
+      return len > ID_BYTES;
+    case KIND_DEL:
+      return (
+        len >= COUNTERS_BYTES + 4 &&
+        len === COUNTERS_BYTES + 4 + buf.readUInt32LE(start + COUNTERS_BYTES) * ID_BYTES
+      );
+    case KIND_TRIM:
+    case KIND_COUNTERS:
+      return len === COUNTERS_BYTES;
+    default:
+      return kind >= EXT_KIND_MIN && kind <= EXT_KIND_MAX;
+  }
+}

@@ -1,0 +1,218 @@
+// The store: a locked data directory and the stream logs in it. Opening recovers every
+// stream; creating and dropping a stream are atomic directory renames, so a crash leaves a
+// stream either whole or absent.
+//
+// Stream directory life cycle under data/streams/:
+//   .tmp-<name>-<rand>/   being created (meta + first segment); removed at start (TEMP_DIR)
+//   <name>/               live: meta, segments, indexes, checkpoints
+//   .del-<name>-<rand>/   being dropped; removed at start (PENDING_DELETE)
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fsyncDir, openDataDir, streamDirName, writeFileAtomic, type DataDir } from './datadir';
+import { CorruptionError, StorageError, silentLogger, type Logger } from './errors';
+import { nodeIo, type Io } from './io';
+import {
+  CHECKPOINT_INTERVAL_MS,
+  DEFAULT_SEGMENT_BYTES,
+  FSYNC_INTERVAL_MS,
+  MAX_SEGMENT_BYTES,
+  MIN_SEGMENT_BYTES,
+} from './limits';
+import { decodeMeta, encodeMeta } from './meta';
+import { command, emptyCounters, encodeHeader } from './records';
+import { encodeFrame } from './frame';
+import { recoverStream, type OnCorruption, type RecoveryReport } from './recovery';
+import { SegmentFiles, segmentFileName } from './segment';
+import { StreamLog, type FsyncPolicy, type StreamExtension } from './stream-log';
+
+export interface StoreOptions {
+  readonly fsync?: FsyncPolicy;
+  readonly segmentBytes?: number;
+  readonly onCorruption?: OnCorruption;
+  readonly logger?: Logger;
+  readonly io?: Io;
+  /** Creates the extension (consumer-group state) of each stream before its log is replayed. */
+  readonly extension?: (key: Buffer) => StreamExtension | null;
+  readonly checkpointIntervalMs?: number;
+  /** Called after each stream is recovered, for progress reporting. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export class Store {
+  private readonly logs = new Map<string, StreamLog>();
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  readonly reports = new Map<string, RecoveryReport>();
+
+  private constructor(
+    readonly dataDir: DataDir,
+    readonly fsync: FsyncPolicy,
+    readonly segmentBytes: number,
+    private readonly files: SegmentFiles,
+    private readonly options: StoreOptions,
+  ) {}
+
+  static async open(root: string, options: StoreOptions = {}): Promise<Store> {
+    const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    if (segmentBytes < MIN_SEGMENT_BYTES || segmentBytes > MAX_SEGMENT_BYTES) {
+      throw new StorageError(
+        'INVALID',
+        `segment size ${segmentBytes} is outside ${MIN_SEGMENT_BYTES}..${MAX_SEGMENT_BYTES} bytes`,
+      );
+    }
+    const dataDir = await openDataDir(root);
+    const files = new SegmentFiles(options.io ?? nodeIo, options.logger ?? silentLogger);
+    const store = new Store(dataDir, options.fsync ?? 'everysec', segmentBytes, files, options);
+    try {
+      await store.recoverAll();
+    } catch (err) {
+      await store.closeLogs();
+      await dataDir.release();
+      throw err;
+    }
+    store.startTimer();
+    return store;
+  }
+
+  get logger(): Logger {
+    return this.files.logger;
+  }
+
+  private async recoverAll(): Promise<void> {
+    const dir = this.dataDir.streamsDir;
+    const names = await fs.readdir(dir);
+    const live = names.filter((n) => !n.startsWith('.'));
+    for (const n of names) {
+      if (n.startsWith('.tmp-') || n.startsWith('.del-')) {
+        this.logger.warn(`recovery: ${n.startsWith('.tmp-') ? 'TEMP_DIR' : 'PENDING_DELETE'}`, {
+          dir: n,
+        });
+        await fs.rm(path.join(dir, n), { recursive: true, force: true });
+      }
+    }
+    let done = 0;
+    for (const name of live) {
+      const log = await this.recoverOne(path.join(dir, name));
+      if (log) this.logs.set(log.key.toString('latin1'), log);
+      this.options.onProgress?.(++done, live.length);
+    }
+  }
+
+  private async recoverOne(dir: string): Promise<StreamLog | null> {
+    const key = decodeMeta(await fs.readFile(path.join(dir, 'meta')).catch(() => Buffer.alloc(0)));
+    if (!key || streamDirName(key) !== path.basename(dir)) {
+      const err = new CorruptionError(path.join(dir, 'meta'), 0, 'missing or bad stream meta file');
+      if ((this.options.onCorruption ?? 'refuse') === 'refuse') throw err;
+      const aside = path.join(path.dirname(dir), `.corrupt-${path.basename(dir)}-${Date.now()}`);
+      await fs.rename(dir, aside);
+      this.logger.error('recovery: stream directory without a valid meta moved aside', {
+        dir,
+        aside,
+      });
+      return null;
+    }
+    const ext = this.options.extension?.(key) ?? null;
+    const ctx = { files: this.files, onCorruption: this.options.onCorruption ?? 'refuse' };
+    const { log: recovered, report } = await recoverStream(dir, ctx, ext);
+    const log = new StreamLog(key, dir, this.logOptions(), this.files, recovered);
+    if (ext) log.setExtension(ext);
+    this.reports.set(key.toString('latin1'), report);
+    if (!report.fromCheckpoint || report.framesReplayed > 0 || report.labels.length > 0) {
+      await log.checkpoint();
+    }
+    return log;
+  }
+
+  private logOptions() {
+    return { fsync: this.fsync, segmentBytes: this.segmentBytes };
+  }
+
+  private startTimer(): void {
+    const interval = this.options.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS;
+    this.timer = setInterval(() => {
+      const now = Date.now();
+      for (const log of this.logs.values()) {
+        if (this.fsync === 'everysec') log.requestSync();
+        if (log.checkpointDue(now, interval)) {
+          void log
+            .checkpoint()
+            .catch((e: unknown) =>
+              this.logger.warn('checkpoint failed', { dir: log.dir, err: String(e) }),
+            );
+        }
+      }
+    }, FSYNC_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  get(key: Buffer): StreamLog | undefined {
+    return this.logs.get(key.toString('latin1'));
+  }
+
+  keys(): IterableIterator<StreamLog> {
+    return this.logs.values();
+  }
+
+  get size(): number {
+    return this.logs.size;
+  }
+
+  /** Creates an empty stream log for `key` (which must not exist). */
+  async create(key: Buffer): Promise<StreamLog> {
+    this.checkOpen();
+    const id = key.toString('latin1');
+    if (this.logs.has(id)) throw new StorageError('INVALID', 'stream already exists');
+    const name = streamDirName(key);
+    const streams = this.dataDir.streamsDir;
+    const tmp = path.join(streams, `.tmp-${name.slice(0, 40)}-${randomBytes(6).toString('hex')}`);
+    await fs.mkdir(tmp);
+    await writeFileAtomic(path.join(tmp, 'meta'), encodeMeta(key));
+    const frame = encodeFrame([command([encodeHeader(1, emptyCounters())])]);
+    await writeFileAtomic(path.join(tmp, segmentFileName(1)), frame);
+    const final = path.join(streams, name);
+    await fs.rename(tmp, final);
+    await fsyncDir(streams);
+    const log = await this.recoverOne(final);
+    if (!log) throw new StorageError('WRITE_FAILED', 'new stream could not be opened');
+    this.logs.set(id, log);
+    return log;
+  }
+
+  /** Removes a stream and its files. */
+  async drop(key: Buffer): Promise<void> {
+    this.checkOpen();
+    const id = key.toString('latin1');
+    const log = this.logs.get(id);
+    if (!log) return;
+    this.logs.delete(id);
+    await log.close();
+    const streams = this.dataDir.streamsDir;
+    const doomed = path.join(
+      streams,
+      `.del-${path.basename(log.dir).slice(0, 40)}-${randomBytes(6).toString('hex')}`,
+    );
+    await fs.rename(log.dir, doomed);
+    await fsyncDir(streams);
+    await fs.rm(doomed, { recursive: true, force: true });
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StorageError('CLOSED', 'store is closed');
+  }
+
+  private async closeLogs(): Promise<void> {
+    await Promise.all([...this.logs.values()].map((l) => l.close()));
+    this.logs.clear();
+    await this.files.closeAll();
+  }
+
+  /** Flushes, checkpoints and closes every log, then releases the lock. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.closeLogs();
+    await this.dataDir.release();
+  }
+}

@@ -1,0 +1,775 @@
+// The log of one stream: its segments, counters and durability. Mutations run one at a time
+// (an op queue, so a trim that must read is atomic with the append it belongs to); each is
+// applied to memory at once and its records are queued for the writer, which batches every
+// queued command into one positional write per file, and under `always` one fdatasync (group
+// commit). A mutation's promise settles when its records are as durable as the policy says.
+import assert from 'node:assert';
+import path from 'node:path';
+import fs from 'node:fs/promises';
+import { StreamId } from './id';
+import { fsyncDir, writeFileAtomic } from './datadir';
+import { StorageError, type Logger } from './errors';
+import { encodeFrame, forEachRecord, FLAG_HAS_DATA, type EncodedCommand } from './frame';
+import { FRAME_TARGET_BYTES, MAX_RECORD_BYTES } from './limits';
+import {
+  command,
+  decodeFields,
+  encodeCounters,
+  encodeData,
+  encodeDel,
+  encodeExt,
+  encodeHeader,
+  KIND_COUNTERS,
+  KIND_DATA,
+  KIND_TRIM,
+  writeCounters,
+  type Counters,
+  type StreamEntry,
+} from './records';
+import { Segment, type SegmentFiles } from './segment';
+import { encodeCheckpoint, type CheckpointBody, type CheckpointSegment } from './checkpoint';
+import { planTrim, type TrimSpec } from './trim';
+
+export type FsyncPolicy = 'always' | 'everysec' | 'no';
+
+export interface LogOptions {
+  readonly fsync: FsyncPolicy;
+  readonly segmentBytes: number;
+}
+
+/** State of the layers above that lives in this log (consumer groups). */
+export interface StreamExtension {
+  restore(snapshot: Buffer | null): void;
+  apply(kind: number, body: Buffer): void;
+  snapshot(): Buffer | null;
+}
+
+/** What recovery hands to a log: segments in order, the last one active with its descriptor. */
+export interface RecoveredLog {
+  readonly segments: Segment[];
+  readonly counters: Counters;
+  readonly checkpointSeq: number;
+  readonly coveredSegno: number;
+}
+
+interface Draft {
+  readonly counters: Counters;
+  readonly segments: Omit<CheckpointSegment, 'size'>[];
+  readonly coveredSegno: number;
+  readonly ext: Buffer | null;
+  readonly done: Array<(err: Error | null) => void>;
+}
+
+type Pending =
+  | { readonly type: 'cmd'; readonly cmd: EncodedCommand; readonly seq: number }
+  | {
+      readonly type: 'roll';
+      readonly seg: Segment;
+      readonly header: EncodedCommand;
+      readonly seq: number;
+    }
+  | { readonly type: 'checkpoint'; readonly draft: Draft; readonly seq: number };
+
+interface Waiter {
+  readonly seq: number;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+const FRAME_OVERHEAD_ESTIMATE = 48;
+
+export class StreamLog {
+  readonly segments: Segment[];
+  private counters: Counters;
+  private active: Segment;
+  /** Segment the writer appends to: lags `active` while a roll is queued. */
+  private writing: Segment;
+  private activeBytes: number;
+  private pending: Pending[] = [];
+  private seq = 0;
+  private writtenSeq = 0;
+  private syncedSeq = 0;
+  private waiters: Waiter[] = [];
+  private flushing = false;
+  private flushScheduled = false;
+  private syncRequested = false;
+  private failure: StorageError | null = null;
+  private closed = false;
+  private opBusy = false;
+  private opQueue: Array<() => void> = [];
+  private checkpointSeq: number;
+  private coveredSegno: number;
+  private lastCheckpointMs = Date.now();
+  private lastCheckpointSeq = 0;
+  private background = new Set<Promise<unknown>>();
+  private ext: StreamExtension | null = null;
+
+  constructor(
+    readonly key: Buffer,
+    readonly dir: string,
+    private readonly options: LogOptions,
+    private readonly files: SegmentFiles,
+    recovered: RecoveredLog,
+  ) {
+    assert(recovered.segments.length > 0, 'a log has at least its active segment');
+    this.segments = recovered.segments;
+    this.counters = { ...recovered.counters };
+    this.active = this.segments[this.segments.length - 1] as Segment;
+    this.writing = this.active;
+    this.activeBytes = this.active.size;
+    this.checkpointSeq = recovered.checkpointSeq;
+    this.coveredSegno = recovered.coveredSegno;
+    assert(this.active.writeFd !== null, 'the active segment is open for appends');
+  }
+
+  get logger(): Logger {
+    return this.files.logger;
+  }
+
+  setExtension(ext: StreamExtension): void {
+    this.ext = ext;
+  }
+
+  get lastId(): StreamId {
+    return this.counters.lastId;
+  }
+  get entriesAdded(): bigint {
+    return this.counters.entriesAdded;
+  }
+  get maxDeletedId(): StreamId {
+    return this.counters.maxDeletedId;
+  }
+  get firstId(): StreamId {
+    return this.counters.firstId;
+  }
+  get length(): number {
+    return this.counters.length;
+  }
+  /** The sticky write failure, if any: the log then refuses every mutation. */
+  get writeFailure(): StorageError | null {
+    return this.failure;
+  }
+
+  /** Counters as a copy (tests and checkpoints). */
+  snapshotCounters(): Counters {
+    return { ...this.counters };
+  }
+
+  // ---- the op queue -------------------------------------------------------------------
+
+  /** Runs `op` when no other mutation of this log is running; `op` runs now when idle. */
+  private async exclusive<T>(op: () => T | Promise<T>): Promise<T> {
+    if (this.opBusy) await new Promise<void>((resolve) => this.opQueue.push(resolve));
+    this.opBusy = true;
+    try {
+      this.checkWritable();
+      return await op();
+    } finally {
+      const next = this.opQueue.shift();
+      if (next) next();
+      else this.opBusy = false;
+    }
+  }
+
+  private checkWritable(): void {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new StorageError('CLOSED', 'stream log is closed');
+  }
+
+  // ---- mutations ----------------------------------------------------------------------
+
+  /**
+   * Appends the entries `make` returns, given the current last ID (so IDs are chosen when the
+   * append runs), then applies `trim` in the same atomic command. Resolves once durable.
+   */
+  async append(
+    make: (lastId: StreamId) => readonly StreamEntry[],
+    trim?: TrimSpec,
+  ): Promise<{ entries: readonly StreamEntry[]; trimmed: number }> {
+    const { seq, entries, trimmed } = await this.exclusive(async () => {
+      const entries = make(this.counters.lastId);
+      this.checkIncreasing(entries);
+      const records = entries.map(encodeData);
+      for (const r of records) {
+        if (r.length > MAX_RECORD_BYTES) {
+          throw new StorageError('LIMIT', `entry of ${r.length} bytes exceeds ${MAX_RECORD_BYTES}`);
+        }
+      }
+      const plan = trim ? await planTrim(this, trim, entries) : null;
+      this.maybeRoll();
+      for (const e of entries) this.applyData(e);
+      if (plan && plan.removed > 0) {
+        this.applyTrim(plan.firstId, plan.removed);
+        records.push(encodeCounters(KIND_TRIM, this.counters));
+      }
+      return { seq: this.enqueue(command(records, entries)), entries, trimmed: plan?.removed ?? 0 };
+    });
+    await this.whenDurable(seq);
+    return { entries, trimmed };
+  }
+
+  private checkIncreasing(entries: readonly StreamEntry[]): void {
+    let prev = this.counters.lastId;
+    const empty = this.counters.entriesAdded === 0n && prev.isZero();
+    for (let i = 0; i < entries.length; i++) {
+      const id = (entries[i] as StreamEntry).id;
+      if (!(i === 0 && empty) && id.compare(prev) <= 0) {
+        throw new StorageError('INVALID', `entry ID ${id} is not above the last ID ${prev}`);
+      }
+      prev = id;
+    }
+  }
+
+  private applyData(e: StreamEntry): void {
+    const c = this.counters;
+    if (c.length === 0) c.firstId = e.id;
+    c.lastId = e.id;
+    c.entriesAdded++;
+    c.length++;
+    this.active.noteEntry(e.id);
+  }
+
+  /** Trims per `spec`; resolves with the number of entries removed once durable. */
+  async trim(spec: TrimSpec): Promise<number> {
+    const { seq, removed } = await this.exclusive(async () => {
+      const plan = await planTrim(this, spec, []);
+      if (plan.removed === 0) return { seq: 0, removed: 0 };
+      this.maybeRoll();
+      this.applyTrim(plan.firstId, plan.removed);
+      const seq = this.enqueue(command([encodeCounters(KIND_TRIM, this.counters)]));
+      return { seq, removed: plan.removed };
+    });
+    if (seq > 0) await this.whenDurable(seq);
+    return removed;
+  }
+
+  private applyTrim(firstId: StreamId, removed: number): void {
+    const c = this.counters;
+    c.length -= removed;
+    assert(c.length >= 0, 'trim removes no more than the stream holds');
+    c.firstId = c.length === 0 ? StreamId.ZERO : firstId;
+    this.pruneDeadSegments();
+  }
+
+  /** Deletes the IDs that exist; resolves with how many did, once durable. */
+  async delete(ids: readonly StreamId[]): Promise<number> {
+    const { seq, count } = await this.exclusive(async () => {
+      const found: StreamId[] = [];
+      const seen = new Set<string>();
+      for (const id of ids) {
+        const k = id.toString();
+        if (seen.has(k)) continue;
+        seen.add(k);
+        const hit = await this.read(id, id, 1, false);
+        if (hit.length === 1) found.push(id);
+      }
+      if (found.length === 0) return { seq: 0, count: 0 };
+      await this.applyDelete(found);
+      this.maybeRoll();
+      const seq = this.enqueue(command([encodeDel(this.counters, found)]));
+      return { seq, count: found.length };
+    });
+    if (seq > 0) await this.whenDurable(seq);
+    return count;
+  }
+
+  private async applyDelete(found: readonly StreamId[]): Promise<void> {
+    const c = this.counters;
+    let firstGone = false;
+    for (const id of found) {
+      const seg = this.segmentFor(id);
+      assert(seg, 'a deleted ID lies in a segment');
+      seg.markDeleted(id);
+      if (id.compare(c.maxDeletedId) > 0) c.maxDeletedId = id;
+      if (id.equals(c.firstId)) firstGone = true;
+    }
+    c.length -= found.length;
+    if (c.length === 0) c.firstId = StreamId.ZERO;
+    else if (firstGone) {
+      const next = await this.read(c.firstId, StreamId.MAX, 1, false);
+      assert(next.length === 1, 'a non-empty stream has a first entry');
+      c.firstId = (next[0] as StreamEntry).id;
+    }
+    this.pruneDeadSegments();
+  }
+
+  /** XSETID: sets the absolute counters (the broker validated them). */
+  async setCounters(lastId: StreamId, entriesAdded: bigint, maxDeletedId: StreamId): Promise<void> {
+    const seq = await this.exclusive(() => {
+      this.counters.lastId = lastId;
+      this.counters.entriesAdded = entriesAdded;
+      this.counters.maxDeletedId = maxDeletedId;
+      this.maybeRoll();
+      return this.enqueue(command([encodeCounters(KIND_COUNTERS, this.counters)]));
+    });
+    await this.whenDurable(seq);
+  }
+
+  /** Appends a record of the layers above (kind 64..127), replayed to them in log order. */
+  async appendExt(kind: number, body: Buffer): Promise<void> {
+    const seq = await this.exclusive(() => {
+      this.maybeRoll();
+      return this.enqueue(command([encodeExt(kind, body)]));
+    });
+    await this.whenDurable(seq);
+  }
+
+  // ---- reads --------------------------------------------------------------------------
+
+  /**
+   * Live entries with start <= id <= end, at most `count` (0 = all), ascending or (reverse)
+   * descending. Waits first until what it may see is as durable as the policy promises.
+   */
+  async read(
+    start: StreamId,
+    end: StreamId,
+    count: number,
+    reverse: boolean,
+  ): Promise<StreamEntry[]> {
+    if (this.seq > this.durableSeq()) await this.whenDurable(this.seq);
+    const c = this.counters;
+    if (c.length === 0) return [];
+    const lo = StreamId.max(start, c.firstId);
+    if (lo.compare(end) > 0) return [];
+    const out: StreamEntry[] = [];
+    const limit = count > 0 ? count : Infinity;
+    if (reverse) await this.readBackward(lo, end, limit, out);
+    else await this.readForward(lo, end, limit, out);
+    return out;
+  }
+
+  private async readForward(lo: StreamId, hi: StreamId, limit: number, out: StreamEntry[]) {
+    for (let i = this.firstSegmentAtOrAfter(lo); i < this.segments.length; i++) {
+      const seg = this.segments[i] as Segment;
+      if (seg.firstId === null) continue;
+      if (seg.firstId.compare(hi) > 0 || out.length >= limit) return;
+      const index = await seg.getIndex();
+      const k = index.floor(lo);
+      let more = true;
+      await seg.scan(k < 0 ? 0 : index.position(k), seg.size, (buf, start, header) => {
+        if ((header.flags & FLAG_HAS_DATA) === 0 || header.lastId.compare(lo) < 0) return true;
+        forEachRecord(buf, start, header, (kind, bs, be) => {
+          if (kind !== KIND_DATA) return true;
+          const id = StreamId.read(buf, bs);
+          if (id.compare(lo) < 0) return true;
+          if (id.compare(hi) > 0 || out.length >= limit) return (more = false);
+          if (!seg.isDeleted(id)) out.push({ id, fields: decodeFields(buf, bs, be) });
+          return true;
+        });
+        return more && out.length < limit;
+      });
+      if (!more) return;
+    }
+  }
+
+  private async readBackward(lo: StreamId, hi: StreamId, limit: number, out: StreamEntry[]) {
+    for (let i = this.lastSegmentAtOrBefore(hi); i >= 0 && out.length < limit; i--) {
+      const seg = this.segments[i] as Segment;
+      if (seg.lastId === null) continue;
+      if (seg.lastId.compare(lo) < 0) return;
+      const index = await seg.getIndex();
+      for (let b = index.floor(hi); b >= 0 && out.length < limit; b--) {
+        const from = index.position(b);
+        const to = b + 1 < index.length ? index.position(b + 1) : seg.size;
+        const block: StreamEntry[] = [];
+        await seg.scan(from, to, (buf, start, header) => {
+          if ((header.flags & FLAG_HAS_DATA) === 0) return true;
+          forEachRecord(buf, start, header, (kind, bs, be) => {
+            if (kind !== KIND_DATA) return true;
+            const id = StreamId.read(buf, bs);
+            if (id.compare(lo) < 0 || id.compare(hi) > 0 || seg.isDeleted(id)) return true;
+            block.push({ id, fields: decodeFields(buf, bs, be) });
+            return true;
+          });
+          return true;
+        });
+        for (let j = block.length - 1; j >= 0 && out.length < limit; j--) {
+          out.push(block[j] as StreamEntry);
+        }
+        if (block.length > 0 && (block[0] as StreamEntry).id.compare(lo) <= 0) return;
+      }
+    }
+  }
+
+  /** Index of the first segment whose last ID is >= id (segments.length when none). */
+  firstSegmentAtOrAfter(id: StreamId): number {
+    let lo = 0;
+    let hi = this.segments.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const last = (this.segments[mid] as Segment).lastId;
+      if (last !== null && last.compare(id) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Index of the last segment whose first ID is <= id (-1 when none). */
+  private lastSegmentAtOrBefore(id: StreamId): number {
+    let found = -1;
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const first = (this.segments[i] as Segment).firstId;
+      if (first !== null && first.compare(id) <= 0) {
+        found = i;
+        break;
+      }
+    }
+    return found;
+  }
+
+  segmentFor(id: StreamId): Segment | null {
+    const i = this.firstSegmentAtOrAfter(id);
+    const seg = this.segments[i];
+    return seg && seg.contains(id) ? seg : null;
+  }
+
+  /** Live entries of a segment: the head segment's count derives from the stream's length. */
+  liveCount(i: number): number {
+    const c = this.counters;
+    if (c.length === 0) return 0;
+    const headIndex = this.firstSegmentAtOrAfter(c.firstId);
+    if (i < headIndex) return 0;
+    let later = 0;
+    for (let j = headIndex + 1; j < this.segments.length; j++) {
+      const s = this.segments[j] as Segment;
+      later += s.entriesCount - (s.deleted?.size ?? 0);
+    }
+    if (i === headIndex) return c.length - later;
+    const seg = this.segments[i] as Segment;
+    return seg.entriesCount - (seg.deleted?.size ?? 0);
+  }
+
+  // ---- the writer ---------------------------------------------------------------------
+
+  private durableSeq(): number {
+    return this.options.fsync === 'always' ? this.syncedSeq : this.writtenSeq;
+  }
+
+  /** Resolves once command `seq` is as durable as the policy promises. */
+  whenDurable(seq: number): Promise<void> {
+    if (seq <= this.durableSeq()) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
+  }
+
+  whenWritten(): Promise<void> {
+    if (this.seq <= this.writtenSeq) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    const seq = this.seq;
+    return new Promise((resolve, reject) => this.writeWaiters.push({ seq, resolve, reject }));
+  }
+  private writeWaiters: Waiter[] = [];
+
+  private enqueue(cmd: EncodedCommand): number {
+    const seq = ++this.seq;
+    this.pending.push({ type: 'cmd', cmd, seq });
+    this.activeBytes += cmd.bytes + FRAME_OVERHEAD_ESTIMATE;
+    this.scheduleFlush();
+    return seq;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  /** everysec: called by the store's timer; syncs written data not yet synced. */
+  requestSync(): void {
+    if (this.failure || this.writtenSeq <= this.syncedSeq) return;
+    this.syncRequested = true;
+    this.scheduleFlush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0 || this.syncRequested) {
+        const batch = this.pending;
+        this.pending = [];
+        await this.writeBatch(batch);
+      }
+    } catch (err) {
+      await this.fail(err);
+    } finally {
+      this.flushing = false;
+      if (this.pending.length > 0 && !this.failure) this.scheduleFlush();
+    }
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    let frame: EncodedCommand[] = [];
+    let frameBytes = 0;
+    let frames: Buffer[] = [];
+    const drafts: Array<{ draft: Draft; seg: Segment }> = [];
+    let lastSeq = this.writtenSeq;
+    for (const item of batch) {
+      lastSeq = item.seq;
+      if (item.type === 'cmd') {
+        frame.push(item.cmd);
+        frameBytes += item.cmd.bytes;
+        if (frameBytes < FRAME_TARGET_BYTES) continue;
+      }
+      if (frame.length > 0) frames.push(encodeFrame(frame));
+      frame = [];
+      frameBytes = 0;
+      if (item.type === 'cmd') continue;
+      await this.writeFrames(this.writing, frames);
+      frames = [];
+      if (item.type === 'checkpoint') drafts.push({ draft: item.draft, seg: this.writing });
+      else await this.switchSegment(item.seg, item.header);
+    }
+    if (frame.length > 0) frames.push(encodeFrame(frame));
+    await this.writeFrames(this.writing, frames);
+    this.writtenSeq = lastSeq;
+    if (this.options.fsync === 'always' || this.syncRequested || drafts.length > 0) {
+      this.syncRequested = false;
+      await this.files.io.fdatasync(this.writing.writeFd as number);
+      this.syncedSeq = lastSeq;
+    }
+    this.settleWaiters();
+    for (const { draft, seg } of drafts) await this.writeCheckpoint(draft, seg);
+  }
+
+  private async writeFrames(seg: Segment, frames: Buffer[]): Promise<void> {
+    if (frames.length === 0) return;
+    const buf = frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames);
+    const base = seg.size;
+    await this.files.io.write(seg.writeFd as number, buf, base);
+    let pos = base;
+    for (const f of frames) {
+      if ((f.readUInt16LE(10) & FLAG_HAS_DATA) !== 0) seg.noteFrame(StreamId.read(f, 16), pos);
+      seg.lastFrameStart = pos;
+      seg.lastFrameCrc = f.readUInt32LE(4);
+      pos += f.length;
+    }
+    seg.size = pos;
+  }
+
+  /** Seals the segment being written and starts `next` with its header frame. */
+  private async switchSegment(next: Segment, header: EncodedCommand): Promise<void> {
+    const old = this.writing;
+    const io = this.files.io;
+    await io.fdatasync(old.writeFd as number);
+    next.writeFd = await io.open(next.path, 'wx+');
+    await fsyncDir(this.dir);
+    this.writing = next;
+    old.sealed = true;
+    this.files.adopt(old.path, old.writeFd as number);
+    old.writeFd = null;
+    this.track(
+      old.writeIndexFile().catch((e: unknown) => this.logger.warn('idx', { e: String(e) })),
+    );
+    await this.writeFrames(next, [encodeFrame([header])]);
+  }
+
+  private settleWaiters(): void {
+    if (this.writeWaiters.length > 0) {
+      const w = this.writeWaiters;
+      this.writeWaiters = [];
+      for (const x of w) {
+        if (x.seq <= this.writtenSeq) x.resolve();
+        else this.writeWaiters.push(x);
+      }
+    }
+    const durable = this.durableSeq();
+    if (this.waiters.length === 0) return;
+    const keep: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (w.seq <= durable) w.resolve();
+      else keep.push(w);
+    }
+    this.waiters = keep;
+  }
+
+  private async fail(err: unknown): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    this.failure = new StorageError(
+      'WRITE_FAILED',
+      `write to the log of stream in ${this.dir} failed (${message}); the stream refuses writes`,
+      { cause: err },
+    );
+    this.logger.error('stream log write failed; refusing further writes', {
+      dir: this.dir,
+      message,
+    });
+    const seg = this.writing;
+    if (seg.writeFd !== null) {
+      // Cut back to the last frame known written, so nothing half-written stays behind.
+      await this.files.io.ftruncate(seg.writeFd, seg.size).catch(() => {});
+    }
+    for (const item of this.pending) {
+      if (item.type === 'checkpoint') for (const d of item.draft.done) d(this.failure);
+    }
+    this.pending = [];
+    const waiters = [...this.waiters, ...this.writeWaiters];
+    this.waiters = [];
+    this.writeWaiters = [];
+    for (const w of waiters) w.reject(this.failure);
+  }
+
+  private maybeRoll(): void {
+    if (this.activeBytes < this.options.segmentBytes || this.active.entriesCount === 0) return;
+    const seg = new Segment(this.active.segno + 1, this.dir, this.files);
+    const draft = this.draft([]);
+    this.segments.push(seg);
+    this.active = seg;
+    const header = command([encodeHeader(seg.segno, this.counters)]);
+    this.activeBytes = header.bytes + FRAME_OVERHEAD_ESTIMATE;
+    const seq = ++this.seq;
+    this.pending.push({ type: 'checkpoint', draft, seq });
+    this.pending.push({ type: 'roll', seg, header, seq });
+    this.scheduleFlush();
+  }
+
+  // ---- checkpoints and retention -----------------------------------------------------
+
+  /** Writes a checkpoint covering everything appended so far. */
+  async checkpoint(): Promise<void> {
+    const { done } = await this.exclusive(() => {
+      const done = new Promise<void>((resolve, reject) => {
+        const draft = this.draft([(err) => (err ? reject(err) : resolve())]);
+        this.pending.push({ type: 'checkpoint', draft, seq: ++this.seq });
+        this.scheduleFlush();
+      });
+      return { done };
+    });
+    await done;
+  }
+
+  /** A checkpoint is due every CHECKPOINT_INTERVAL_MS when anything was written since. */
+  checkpointDue(now: number, intervalMs: number): boolean {
+    return now - this.lastCheckpointMs >= intervalMs && this.seq > this.lastCheckpointSeq;
+  }
+
+  private draft(done: Draft['done']): Draft {
+    const segments = this.segments.map((s) => ({
+      segno: s.segno,
+      firstId: s.firstId?.toBuffer() ?? null,
+      lastId: s.lastId?.toBuffer() ?? null,
+      entriesCount: s.entriesCount,
+      sealed: s !== this.active,
+      deleted: Buffer.concat(
+        [...(s.deleted ?? [])].map((k) => (StreamId.parse(k) as StreamId).toBuffer()),
+      ),
+    }));
+    this.lastCheckpointSeq = this.seq + 1;
+    return {
+      counters: { ...this.counters },
+      segments,
+      coveredSegno: this.active.segno,
+      ext: this.ext ? this.ext.snapshot() : null,
+      done,
+    };
+  }
+
+  private async writeCheckpoint(draft: Draft, seg: Segment): Promise<void> {
+    assert(seg.segno === draft.coveredSegno, 'a checkpoint covers the segment it was drafted in');
+    const counters = Buffer.allocUnsafe(64);
+    writeCounters(draft.counters, counters, 0);
+    const index = seg.activeIndex();
+    const body: CheckpointBody = {
+      coveredSegno: seg.segno,
+      coveredEnd: seg.size,
+      lastFrameStart: seg.lastFrameStart,
+      lastFrameCrc: seg.lastFrameCrc,
+      counters,
+      segments: draft.segments.map((s) => ({ ...s, size: this.sizeOf(s.segno, seg) })),
+      activeIndex: index ? encodeIndexEntries(index, seg.size) : null,
+      ext: draft.ext,
+      writtenAtMs: Date.now(),
+    };
+    const n = ++this.checkpointSeq;
+    await writeFileAtomic(path.join(this.dir, `checkpoint.${n}`), encodeCheckpoint(body));
+    this.coveredSegno = seg.segno;
+    this.lastCheckpointMs = Date.now();
+    await fs.rm(path.join(this.dir, `checkpoint.${n - 2}`), { force: true });
+    for (const d of draft.done) d(null);
+    this.track(this.deleteDeadSegments());
+  }
+
+  private sizeOf(segno: number, covered: Segment): number {
+    if (segno === covered.segno) return covered.size;
+    return this.segments.find((s) => s.segno === segno)?.size ?? 0;
+  }
+
+  /** Drops per-entry state that a trim made unreachable (deleted sets below the first ID). */
+  private pruneDeadSegments(): void {
+    const head =
+      this.counters.length === 0
+        ? this.segments.length - 1
+        : this.firstSegmentAtOrAfter(this.counters.firstId);
+    for (let i = 0; i < head; i++) (this.segments[i] as Segment).deleted = null;
+  }
+
+  /**
+   * Deletes sealed segments wholly below the first live entry, once a checkpoint covers a
+   * later segment (group records in them are then in that checkpoint) and the trim is durable.
+   */
+  private async deleteDeadSegments(): Promise<void> {
+    const c = this.counters;
+    const headIndex =
+      c.length === 0 ? this.segments.length - 1 : this.firstSegmentAtOrAfter(c.firstId);
+    const dead: Segment[] = [];
+    for (let i = 0; i < headIndex; i++) {
+      const seg = this.segments[i] as Segment;
+      if (seg.sealed && seg.segno < this.coveredSegno && seg !== this.writing) dead.push(seg);
+      else break;
+    }
+    if (dead.length === 0) return;
+    this.segments.splice(0, dead.length);
+    for (const seg of dead) {
+      this.files.dropIndex(seg);
+      await this.files.forget(seg.path);
+      await fs.rm(seg.path, { force: true });
+      await fs.rm(seg.indexPath, { force: true });
+    }
+    await fsyncDir(this.dir);
+    this.logger.info('retention: deleted segments below the first entry', {
+      dir: this.dir,
+      segments: dead.map((s) => s.segno),
+    });
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.background.add(p);
+    void p.finally(() => this.background.delete(p));
+  }
+
+  /** Flushes, checkpoints and closes. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (!this.failure) await this.checkpoint().catch(() => {});
+    await this.exclusive(() => {
+      this.closed = true;
+    }).catch(() => {
+      this.closed = true;
+    });
+    while (this.flushing || this.pending.length > 0) await new Promise((r) => setImmediate(r));
+    await Promise.allSettled([...this.background]);
+    const fd = this.writing.writeFd;
+    if (fd !== null) {
+      await this.files.io.fdatasync(fd).catch(() => {});
+      await this.files.io.close(fd).catch(() => {});
+      this.writing.writeFd = null;
+    }
+  }
+}
+
+function encodeIndexEntries(
+  index: { length: number; id(i: number): StreamId; position(i: number): number },
+  end: number,
+): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < index.length && index.position(i) < end; i++) {
+    const b = Buffer.allocUnsafe(24);
+    index.id(i).write(b, 0);
+    b.writeBigUInt64LE(BigInt(index.position(i)), 16);
+    parts.push(b);
+  }
+  return Buffer.concat(parts);
+}
