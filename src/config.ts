@@ -72,7 +72,7 @@ const SETTINGS: Setting[] = [
     key: 'onCorruption',
     flag: '--on-corruption <action>',
     env: 'SLUICE_ON_CORRUPTION',
-    help: 'refuse: stop at corruption; truncate: cut the file there; quarantine: copy it aside, cut',
+    help: 'refuse: stop there; truncate: cut the file there; quarantine: copy aside, then cut',
     parse: oneOf('--on-corruption', ['refuse', 'truncate', 'quarantine'] as const),
     fallback: 'refuse',
   },

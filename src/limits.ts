@@ -13,6 +13,7 @@ export {
   MAX_SEGMENT_BYTES,
   MIN_SEGMENT_BYTES,
   READ_CHUNK_BYTES,
+  READ_FIRST_CHUNK_BYTES,
   READ_FD_CACHE,
 } from '../storage/limits';
 

@@ -12,11 +12,13 @@ export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 /** A single record body may not exceed this; larger entries are refused before writing. */
 export const MAX_RECORD_BYTES = 32 * 1024 * 1024;
 /** Frames are cut at command boundaries past this, so reading a few entries stays small. */
-export const FRAME_TARGET_BYTES = 32 * 1024;
+export const FRAME_TARGET_BYTES = 8 * 1024;
 /** One sparse index entry per this many bytes of frames (Kafka index.interval.bytes). */
 export const INDEX_INTERVAL_BYTES = 4 * 1024;
-/** Largest single read from a segment when scanning frames. */
-export const READ_CHUNK_BYTES = 64 * 1024;
+/** First read of a scan: a point read of a few entries touches about this much. */
+export const READ_FIRST_CHUNK_BYTES = 8 * 1024;
+/** Scans double their reads up to this, so long sequential scans make few syscalls. */
+export const READ_CHUNK_BYTES = 256 * 1024;
 /** everysec: the longest time written data may stay without fdatasync. */
 export const FSYNC_INTERVAL_MS = 1000;
 /** A checkpoint is written at each segment roll, at shutdown, and at most this long apart. */

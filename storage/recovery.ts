@@ -393,6 +393,11 @@ async function reconcileCheckpoint(
   }
   const covered = kept[kept.length - 1];
   if (covered && body.activeIndex) covered.setIndex(decodeIndex(Buffer.from(body.activeIndex)));
+  if (covered?.segno === body.coveredSegno) {
+    // When no frame follows, the next checkpoint names this same last frame.
+    covered.lastFrameStart = body.lastFrameStart;
+    covered.lastFrameCrc = body.lastFrameCrc;
+  }
   listing.segnos = listing.segnos.filter((s) => s >= (kept[0]?.segno ?? 0));
   return kept;
 }

@@ -12,6 +12,7 @@ import {
   INDEX_INTERVAL_BYTES,
   READ_CHUNK_BYTES,
   READ_FD_CACHE,
+  READ_FIRST_CHUNK_BYTES,
 } from './limits';
 import { SparseIndex } from './sparse-index';
 import { writeFileAtomic } from './datadir';
@@ -262,8 +263,10 @@ export class Segment {
     const fd = acquired ? await this.files.acquire(this.path) : (this.writeFd as number);
     try {
       let pos = from;
+      let chunk = READ_FIRST_CHUNK_BYTES;
       while (pos < to) {
-        const buf = await this.readFramesAt(fd, pos, to);
+        const buf = await this.readFramesAt(fd, pos, to, chunk);
+        chunk = Math.min(chunk * 2, READ_CHUNK_BYTES);
         let start = 0;
         while (buf.length - start >= 8) {
           const check = checkFrame(buf, start, buf.length);
@@ -283,9 +286,9 @@ export class Segment {
   }
 
   /** Reads a chunk at `pos`, grown to hold the whole first frame when that frame is larger. */
-  private async readFramesAt(fd: number, pos: number, to: number): Promise<Buffer> {
+  private async readFramesAt(fd: number, pos: number, to: number, chunk: number) {
     const io = this.files.io;
-    const buf = await readAt(io, fd, pos, Math.min(READ_CHUNK_BYTES, to - pos));
+    const buf = await readAt(io, fd, pos, Math.min(chunk, to - pos));
     if (buf.length < 8) return buf;
     const len = buf.readUInt32LE(0);
     if (len <= buf.length || pos + len > to) return buf;

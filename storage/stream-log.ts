@@ -70,6 +70,13 @@ type Pending =
     }
   | { readonly type: 'checkpoint'; readonly draft: Draft; readonly seq: number };
 
+/** Where a checkpoint's covered frames end in its segment: the log as the draft saw it. */
+interface FrameCut {
+  readonly end: number;
+  readonly lastFrameStart: number;
+  readonly crc: number;
+}
+
 interface Waiter {
   readonly seq: number;
   readonly resolve: () => void;
@@ -89,6 +96,8 @@ export class StreamLog {
   private seq = 0;
   private writtenSeq = 0;
   private syncedSeq = 0;
+  /** Bytes of the segment being written known durable: under `always`, a failure cuts here. */
+  private syncedBytes: number;
   private waiters: Waiter[] = [];
   private flushing = false;
   private flushScheduled = false;
@@ -102,6 +111,8 @@ export class StreamLog {
   private lastCheckpointMs = Date.now();
   private lastCheckpointSeq = 0;
   private background = new Set<Promise<unknown>>();
+  /** The previous checkpoint (the older one kept): retention may delete only what it lets go. */
+  private retentionBasis: { counters: Counters; coveredSegno: number } | null = null;
   private ext: StreamExtension | null = null;
 
   constructor(
@@ -117,6 +128,7 @@ export class StreamLog {
     this.active = this.segments[this.segments.length - 1] as Segment;
     this.writing = this.active;
     this.activeBytes = this.active.size;
+    this.syncedBytes = this.active.size;
     this.checkpointSeq = recovered.checkpointSeq;
     this.coveredSegno = recovered.coveredSegno;
     assert(this.active.writeFd !== null, 'the active segment is open for appends');
@@ -326,7 +338,8 @@ export class StreamLog {
     count: number,
     reverse: boolean,
   ): Promise<StreamEntry[]> {
-    if (this.seq > this.durableSeq()) await this.whenDurable(this.seq);
+    // A write failure rejects this wait; what was durable before it stays readable.
+    if (this.seq > this.durableSeq()) await this.whenDurable(this.seq).catch(() => undefined);
     const c = this.counters;
     if (c.length === 0) return [];
     const lo = StreamId.max(start, c.firstId);
@@ -505,7 +518,7 @@ export class StreamLog {
     let frame: EncodedCommand[] = [];
     let frameBytes = 0;
     let frames: Buffer[] = [];
-    const drafts: Array<{ draft: Draft; seg: Segment }> = [];
+    const drafts: Array<{ draft: Draft; seg: Segment; cut: FrameCut }> = [];
     let lastSeq = this.writtenSeq;
     for (const item of batch) {
       lastSeq = item.seq;
@@ -520,8 +533,13 @@ export class StreamLog {
       if (item.type === 'cmd') continue;
       await this.writeFrames(this.writing, frames);
       frames = [];
-      if (item.type === 'checkpoint') drafts.push({ draft: item.draft, seg: this.writing });
-      else await this.switchSegment(item.seg, item.header);
+      if (item.type === 'checkpoint') {
+        // The checkpoint covers the frames written so far, not those of later commands in
+        // this batch: its counters were drafted before them.
+        const seg = this.writing;
+        const cut = { end: seg.size, lastFrameStart: seg.lastFrameStart, crc: seg.lastFrameCrc };
+        drafts.push({ draft: item.draft, seg, cut });
+      } else await this.switchSegment(item.seg, item.header);
     }
     if (frame.length > 0) frames.push(encodeFrame(frame));
     await this.writeFrames(this.writing, frames);
@@ -530,9 +548,10 @@ export class StreamLog {
       this.syncRequested = false;
       await this.files.io.fdatasync(this.writing.writeFd as number);
       this.syncedSeq = lastSeq;
+      this.syncedBytes = this.writing.size;
     }
     this.settleWaiters();
-    for (const { draft, seg } of drafts) await this.writeCheckpoint(draft, seg);
+    for (const { draft, seg, cut } of drafts) await this.writeCheckpoint(draft, seg, cut);
   }
 
   private async writeFrames(seg: Segment, frames: Buffer[]): Promise<void> {
@@ -558,6 +577,7 @@ export class StreamLog {
     next.writeFd = await io.open(next.path, 'wx+');
     await fsyncDir(this.dir);
     this.writing = next;
+    this.syncedBytes = 0;
     old.sealed = true;
     this.files.adopt(old.path, old.writeFd as number);
     old.writeFd = null;
@@ -599,9 +619,19 @@ export class StreamLog {
     });
     const seg = this.writing;
     if (seg.writeFd !== null) {
-      // Cut back to the last frame known written, so nothing half-written stays behind.
-      await this.files.io.ftruncate(seg.writeFd, seg.size).catch(() => {});
+      // Cut back to the last frame known written, so nothing half-written stays behind; under
+      // `always` to the last one synced, so the rejected commands do not reappear at restart.
+      const keep =
+        this.options.fsync === 'always' ? Math.min(this.syncedBytes, seg.size) : seg.size;
+      await this.files.io.ftruncate(seg.writeFd, keep).catch(() => {});
+      seg.size = keep;
+      seg.activeIndex()?.truncateAt(keep);
     }
+    // A queued roll that never ran left a segment without a file: reads must not open it.
+    const at = this.segments.indexOf(seg);
+    assert(at >= 0, 'the segment being written is in the log');
+    this.segments.splice(at + 1);
+    this.active = seg;
     for (const item of this.pending) {
       if (item.type === 'checkpoint') for (const d of item.draft.done) d(this.failure);
     }
@@ -667,19 +697,19 @@ export class StreamLog {
     };
   }
 
-  private async writeCheckpoint(draft: Draft, seg: Segment): Promise<void> {
+  private async writeCheckpoint(draft: Draft, seg: Segment, cut: FrameCut): Promise<void> {
     assert(seg.segno === draft.coveredSegno, 'a checkpoint covers the segment it was drafted in');
     const counters = Buffer.allocUnsafe(64);
     writeCounters(draft.counters, counters, 0);
     const index = seg.activeIndex();
     const body: CheckpointBody = {
       coveredSegno: seg.segno,
-      coveredEnd: seg.size,
-      lastFrameStart: seg.lastFrameStart,
-      lastFrameCrc: seg.lastFrameCrc,
+      coveredEnd: cut.end,
+      lastFrameStart: cut.lastFrameStart,
+      lastFrameCrc: cut.crc,
       counters,
-      segments: draft.segments.map((s) => ({ ...s, size: this.sizeOf(s.segno, seg) })),
-      activeIndex: index ? encodeIndexEntries(index, seg.size) : null,
+      segments: draft.segments.map((s) => ({ ...s, size: this.sizeOf(s.segno, seg, cut) })),
+      activeIndex: index ? encodeIndexEntries(index, cut.end) : null,
       ext: draft.ext,
       writtenAtMs: Date.now(),
     };
@@ -689,11 +719,15 @@ export class StreamLog {
     this.lastCheckpointMs = Date.now();
     await fs.rm(path.join(this.dir, `checkpoint.${n - 2}`), { force: true });
     for (const d of draft.done) d(null);
-    this.track(this.deleteDeadSegments());
+    // Recovery falls back to the previous checkpoint when this one is bad: delete only the
+    // segments that one holds dead too, so it never names a deleted segment as live.
+    const basis = this.retentionBasis;
+    this.retentionBasis = { counters: draft.counters, coveredSegno: seg.segno };
+    if (basis) this.track(this.deleteDeadSegments(basis.counters, basis.coveredSegno));
   }
 
-  private sizeOf(segno: number, covered: Segment): number {
-    if (segno === covered.segno) return covered.size;
+  private sizeOf(segno: number, covered: Segment, cut: FrameCut): number {
+    if (segno === covered.segno) return cut.end;
     return this.segments.find((s) => s.segno === segno)?.size ?? 0;
   }
 
@@ -709,15 +743,18 @@ export class StreamLog {
   /**
    * Deletes sealed segments wholly below the first live entry, once a checkpoint covers a
    * later segment (group records in them are then in that checkpoint) and the trim is durable.
+   * `durable` and `coveredSegno` are those of a checkpoint on disk: the counters in memory may
+   * hold a trim not yet written, and a segment deleted for it would be missing when a crash
+   * loses that trim.
    */
-  private async deleteDeadSegments(): Promise<void> {
-    const c = this.counters;
+  private async deleteDeadSegments(durable: Counters, coveredSegno: number): Promise<void> {
+    const c = durable;
     const headIndex =
       c.length === 0 ? this.segments.length - 1 : this.firstSegmentAtOrAfter(c.firstId);
     const dead: Segment[] = [];
     for (let i = 0; i < headIndex; i++) {
       const seg = this.segments[i] as Segment;
-      if (seg.sealed && seg.segno < this.coveredSegno && seg !== this.writing) dead.push(seg);
+      if (seg.sealed && seg.segno < coveredSegno && seg !== this.writing) dead.push(seg);
       else break;
     }
     if (dead.length === 0) return;
