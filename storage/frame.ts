@@ -8,7 +8,10 @@
 //                           length is detected rather than mistaken for a torn tail
 //   8   1    magic     u8   0x53 ('S')
 //   9   1    version   u8   1
-//   10  2    flags     u16  bit0 HAS_DATA: some record is DATA; bit1 DATA_ONLY: every record is
+//   10  2    flags     u16  bit0 HAS_DATA: some record is DATA; bit1 DATA_ONLY: every record is;
+//                           bit2 CONTINUES: the command goes on in the next frame (a command
+//                           larger than FRAME_TARGET_BYTES is split so point reads stay small;
+//                           a run of CONTINUES frames not closed by a frame without it is torn)
 //   12  4    count     u32  number of records
 //   16  16   firstId   id   first DATA record's ID (ms u64, seq u64), zero without DATA
 //   32  16   lastId    id   last DATA record's ID, zero without DATA
@@ -26,6 +29,7 @@ export const FRAME_MAGIC = 0x53;
 export const FRAME_VERSION = 1;
 export const FLAG_HAS_DATA = 1;
 export const FLAG_DATA_ONLY = 2;
+export const FLAG_CONTINUES = 4;
 export const RECORD_HEADER_BYTES = 5;
 
 export interface FrameHeader {
@@ -118,7 +122,7 @@ export interface EncodedCommand {
 }
 
 /** Encodes commands into one frame. The caller keeps frames near FRAME_TARGET_BYTES. */
-export function encodeFrame(commands: readonly EncodedCommand[]): Buffer {
+export function encodeFrame(commands: readonly EncodedCommand[], continues = false): Buffer {
   let len = FRAME_HEADER_BYTES;
   let count = 0;
   let dataCount = 0;
@@ -135,7 +139,10 @@ export function encodeFrame(commands: readonly EncodedCommand[]): Buffer {
   buf.writeUInt32LE(len, 0);
   buf[8] = FRAME_MAGIC;
   buf[9] = FRAME_VERSION;
-  const flags = (dataCount > 0 ? FLAG_HAS_DATA : 0) | (dataCount === count ? FLAG_DATA_ONLY : 0);
+  const flags =
+    (dataCount > 0 ? FLAG_HAS_DATA : 0) |
+    (dataCount === count ? FLAG_DATA_ONLY : 0) |
+    (continues ? FLAG_CONTINUES : 0);
   buf.writeUInt16LE(flags, 10);
   buf.writeUInt32LE(count, 12);
   (firstId ?? StreamId.ZERO).write(buf, 16);
@@ -147,3 +154,38 @@ export function encodeFrame(commands: readonly EncodedCommand[]): Buffer {
   buf.writeUInt32LE(frameCrc(buf, 0, len), 4);
   return buf;
 }
+
+/**
+ * Splits a command into parts of about `target` bytes (whole records each), for frames of
+ * which all but the last carry FLAG_CONTINUES. DATA IDs are read back from the records.
+ */
+export function splitCommand(cmd: EncodedCommand, target: number): EncodedCommand[] {
+  const parts: EncodedCommand[] = [];
+  let records: Buffer[] = [];
+  let bytes = 0;
+  let dataCount = 0;
+  let first: StreamId | null = null;
+  let last: StreamId | null = null;
+  const cut = () => {
+    parts.push({ records, bytes, dataCount, firstDataId: first, lastDataId: last });
+    records = [];
+    bytes = 0;
+    dataCount = 0;
+    first = last = null;
+  };
+  for (const rec of cmd.records) {
+    if (records.length > 0 && bytes + rec.length > target) cut();
+    records.push(rec);
+    bytes += rec.length;
+    if (rec[4] === DATA_KIND) {
+      last = StreamId.read(rec, RECORD_HEADER_BYTES);
+      first ??= last;
+      dataCount++;
+    }
+  }
+  if (records.length > 0) cut();
+  return parts;
+}
+
+/** records.ts KIND_DATA, repeated here because records.ts imports this file. */
+const DATA_KIND = 2;

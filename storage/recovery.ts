@@ -27,7 +27,14 @@ import path from 'node:path';
 import { StreamId } from './id';
 import { readAt } from './io';
 import { CorruptionError } from './errors';
-import { checkFrame, forEachRecord, FRAME_MAGIC, FRAME_VERSION, type FrameHeader } from './frame';
+import {
+  checkFrame,
+  forEachRecord,
+  FLAG_CONTINUES,
+  FRAME_MAGIC,
+  FRAME_VERSION,
+  type FrameHeader,
+} from './frame';
 import {
   COUNTERS_BYTES,
   decodeDelIds,
@@ -311,6 +318,24 @@ export async function recoverStream(
     bytesScanned: 0,
     fromCheckpoint: false,
   };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await recoverOnce(dir, ctx, ext, report);
+    } catch (err) {
+      if (!(err instanceof RerunRecovery) || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function recoverOnce(
+  dir: string,
+  ctx: RecoveryContext,
+  ext: StreamExtension | null,
+  report: RecoveryReport,
+): Promise<RecoveredStream> {
+  report.framesReplayed = 0;
+  report.bytesScanned = 0;
+  report.fromCheckpoint = false;
   const listing = await cleanAndList(dir, ctx, report);
   let ck = await loadCheckpoint(dir, ctx, listing, report);
   let fromCk: Segment[] | null = null;
@@ -455,10 +480,13 @@ async function replaySegment(
     const size = await io.fileSize(fd);
     const index = isLast ? (seg.activeIndex() ?? new SparseIndex()) : null;
     let lastIndexed = index && index.length > 0 ? index.position(index.length - 1) : -1;
+    let runStart = -1;
     const result = await scanSegment(ctx, fd, from, size, (buf, start, header, pos) => {
       const bad = replayer.apply(seg, buf, start, header);
       if (bad) return bad;
       report.framesReplayed++;
+      if ((header.flags & FLAG_CONTINUES) === 0) runStart = -1;
+      else if (runStart < 0) runStart = pos;
       if (
         index &&
         (header.flags & 1) !== 0 &&
@@ -488,9 +516,35 @@ async function replaySegment(
       );
       index?.truncateAt(seg.size);
     }
+    if (runStart >= 0) await unfinishedRun(seg, ctx, runStart, isLast, report);
   } finally {
     await io.close(fd);
   }
+}
+
+/** Thrown to start recovery of a stream again after a cut that undid replayed frames. */
+class RerunRecovery extends Error {}
+
+/**
+ * The segment ends inside a command split over frames (the last ones never written): in the
+ * last segment a torn tail, elsewhere corruption. The frames of the run were already replayed,
+ * so after cutting them off recovery starts again.
+ */
+async function unfinishedRun(
+  seg: Segment,
+  ctx: RecoveryContext,
+  runStart: number,
+  isLast: boolean,
+  report: RecoveryReport,
+): Promise<never> {
+  const label = isLast ? 'TORN_TAIL' : 'CORRUPT_FRAME';
+  const detail = `command split over frames from offset ${runStart} is unfinished`;
+  if (!isLast && ctx.onCorruption === 'refuse') {
+    throw new CorruptionError(seg.path, runStart, `${label}: ${detail}`);
+  }
+  note(ctx, report, label, { file: seg.path, offset: runStart, detail, action: 'truncated' });
+  await truncateFile(ctx, seg.path, runStart);
+  throw new RerunRecovery(detail);
 }
 
 async function handleBadFrame(

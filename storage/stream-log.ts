@@ -9,7 +9,13 @@ import fs from 'node:fs/promises';
 import { StreamId } from './id';
 import { fsyncDir, writeFileAtomic } from './datadir';
 import { StorageError, type Logger } from './errors';
-import { encodeFrame, forEachRecord, FLAG_HAS_DATA, type EncodedCommand } from './frame';
+import {
+  encodeFrame,
+  forEachRecord,
+  splitCommand,
+  FLAG_HAS_DATA,
+  type EncodedCommand,
+} from './frame';
 import { FRAME_TARGET_BYTES, MAX_RECORD_BYTES } from './limits';
 import {
   command,
@@ -522,6 +528,18 @@ export class StreamLog {
     let lastSeq = this.writtenSeq;
     for (const item of batch) {
       lastSeq = item.seq;
+      if (
+        item.type === 'cmd' &&
+        item.cmd.bytes > FRAME_TARGET_BYTES &&
+        item.cmd.records.length > 1
+      ) {
+        if (frame.length > 0) frames.push(encodeFrame(frame));
+        frame = [];
+        frameBytes = 0;
+        const parts = splitCommand(item.cmd, FRAME_TARGET_BYTES);
+        parts.forEach((p, i) => frames.push(encodeFrame([p], i < parts.length - 1)));
+        continue;
+      }
       if (item.type === 'cmd') {
         frame.push(item.cmd);
         frameBytes += item.cmd.bytes;
