@@ -196,6 +196,11 @@ export class StreamLog {
 
   // ---- mutations ----------------------------------------------------------------------
 
+  // Each mutation comes in two forms: `xApplied` resolves once the change is applied in memory
+  // and queued for the writer, with the `seq` to pass to whenDurable (callers that hold locks
+  // release them before waiting, so concurrent commands share one group commit); `x` resolves
+  // once the change is durable.
+
   /**
    * Appends the entries `make` returns, given the current last ID (so IDs are chosen when the
    * append runs), then applies `trim` in the same atomic command. Resolves once durable.
@@ -204,7 +209,16 @@ export class StreamLog {
     make: (lastId: StreamId) => readonly StreamEntry[],
     trim?: TrimSpec,
   ): Promise<{ entries: readonly StreamEntry[]; trimmed: number }> {
-    const { seq, entries, trimmed } = await this.exclusive(async () => {
+    const { seq, entries, trimmed } = await this.appendApplied(make, trim);
+    await this.whenDurable(seq);
+    return { entries, trimmed };
+  }
+
+  appendApplied(
+    make: (lastId: StreamId) => readonly StreamEntry[],
+    trim?: TrimSpec,
+  ): Promise<{ entries: readonly StreamEntry[]; trimmed: number; seq: number }> {
+    return this.exclusive(async () => {
       const entries = make(this.counters.lastId);
       this.checkIncreasing(entries);
       const records = entries.map(encodeData);
@@ -222,8 +236,6 @@ export class StreamLog {
       }
       return { seq: this.enqueue(command(records, entries)), entries, trimmed: plan?.removed ?? 0 };
     });
-    await this.whenDurable(seq);
-    return { entries, trimmed };
   }
 
   private checkIncreasing(entries: readonly StreamEntry[]): void {
@@ -249,7 +261,13 @@ export class StreamLog {
 
   /** Trims per `spec`; resolves with the number of entries removed once durable. */
   async trim(spec: TrimSpec): Promise<number> {
-    const { seq, removed } = await this.exclusive(async () => {
+    const { seq, removed } = await this.trimApplied(spec);
+    await this.whenDurable(seq);
+    return removed;
+  }
+
+  trimApplied(spec: TrimSpec): Promise<{ removed: number; seq: number }> {
+    return this.exclusive(async () => {
       const plan = await planTrim(this, spec, []);
       if (plan.removed === 0) return { seq: 0, removed: 0 };
       this.maybeRoll();
@@ -257,8 +275,6 @@ export class StreamLog {
       const seq = this.enqueue(command([encodeCounters(KIND_TRIM, this.counters)]));
       return { seq, removed: plan.removed };
     });
-    if (seq > 0) await this.whenDurable(seq);
-    return removed;
   }
 
   private applyTrim(firstId: StreamId, removed: number): void {
@@ -271,7 +287,13 @@ export class StreamLog {
 
   /** Deletes the IDs that exist; resolves with how many did, once durable. */
   async delete(ids: readonly StreamId[]): Promise<number> {
-    const { seq, count } = await this.exclusive(async () => {
+    const { seq, count } = await this.deleteApplied(ids);
+    await this.whenDurable(seq);
+    return count;
+  }
+
+  deleteApplied(ids: readonly StreamId[]): Promise<{ count: number; seq: number }> {
+    return this.exclusive(async () => {
       const found: StreamId[] = [];
       const seen = new Set<string>();
       for (const id of ids) {
@@ -287,8 +309,6 @@ export class StreamLog {
       const seq = this.enqueue(command([encodeDel(this.counters, found)]));
       return { seq, count: found.length };
     });
-    if (seq > 0) await this.whenDurable(seq);
-    return count;
   }
 
   private async applyDelete(found: readonly StreamId[]): Promise<void> {
@@ -313,23 +333,34 @@ export class StreamLog {
 
   /** XSETID: sets the absolute counters (the broker validated them). */
   async setCounters(lastId: StreamId, entriesAdded: bigint, maxDeletedId: StreamId): Promise<void> {
-    const seq = await this.exclusive(() => {
+    await this.whenDurable(await this.setCountersApplied(lastId, entriesAdded, maxDeletedId));
+  }
+
+  setCountersApplied(lastId: StreamId, entriesAdded: bigint, maxDeletedId: StreamId) {
+    return this.exclusive(() => {
       this.counters.lastId = lastId;
       this.counters.entriesAdded = entriesAdded;
       this.counters.maxDeletedId = maxDeletedId;
       this.maybeRoll();
       return this.enqueue(command([encodeCounters(KIND_COUNTERS, this.counters)]));
     });
-    await this.whenDurable(seq);
   }
 
   /** Appends a record of the layers above (kind 64..127), replayed to them in log order. */
   async appendExt(kind: number, body: Buffer): Promise<void> {
-    const seq = await this.exclusive(() => {
+    await this.whenDurable(await this.appendExtApplied(kind, body));
+  }
+
+  appendExtApplied(kind: number, body: Buffer): Promise<number> {
+    return this.exclusive(() => {
       this.maybeRoll();
       return this.enqueue(command([encodeExt(kind, body)]));
     });
-    await this.whenDurable(seq);
+  }
+
+  /** The seq of the last queued command: whenDurable(lastSeq) waits for everything so far. */
+  get lastSeq(): number {
+    return this.seq;
   }
 
   // ---- reads --------------------------------------------------------------------------

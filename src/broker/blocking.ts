@@ -1,0 +1,79 @@
+// Clients blocked on keys (XREAD/XREADGROUP BLOCK, later BLPOP and friends). A waiter costs a
+// timer and a set entry, no CPU. Writers signal a key; waiters on it wake in the order they
+// blocked. Each key has a version bumped by every signal: a waiter registers with the versions
+// it saw before reading, and wakes at once if a key changed in between, so no wake-up is lost.
+
+export type WakeReason = 'ready' | 'timeout' | 'aborted';
+
+interface Waiter {
+  readonly keys: readonly string[];
+  readonly resolve: (r: WakeReason) => void;
+  timer: NodeJS.Timeout | null;
+}
+
+export class Blocking {
+  private readonly byKey = new Map<string, Set<Waiter>>();
+  private readonly versions = new Map<string, number>();
+  private waiting = 0;
+
+  /** Number of clients blocked now (INFO blocked_clients, metrics). */
+  get blockedCount(): number {
+    return this.waiting;
+  }
+
+  versionsOf(keys: readonly string[]): number[] {
+    return keys.map((k) => this.versions.get(k) ?? 0);
+  }
+
+  /** Wakes every waiter on `key`, oldest first. */
+  signal(key: string): void {
+    this.versions.set(key, (this.versions.get(key) ?? 0) + 1);
+    const set = this.byKey.get(key);
+    if (!set) return;
+    for (const w of [...set]) this.finish(w, 'ready');
+  }
+
+  /**
+   * Waits until a key is signalled, `timeoutMs` passes (0 = forever) or `signal` aborts.
+   * `seen` are the versions read before the caller looked at the keys.
+   */
+  wait(
+    keys: readonly string[],
+    seen: readonly number[],
+    timeoutMs: number,
+    abort?: AbortSignal,
+  ): Promise<WakeReason> {
+    if (abort?.aborted) return Promise.resolve('aborted');
+    const now = this.versionsOf(keys);
+    if (now.some((v, i) => v !== seen[i])) return Promise.resolve('ready');
+    return new Promise((resolve) => {
+      const w: Waiter = { keys, resolve, timer: null };
+      this.waiting++;
+      for (const k of keys) {
+        let set = this.byKey.get(k);
+        if (!set) this.byKey.set(k, (set = new Set()));
+        set.add(w);
+      }
+      if (timeoutMs > 0) w.timer = setTimeout(() => this.finish(w, 'timeout'), timeoutMs);
+      abort?.addEventListener('abort', () => this.finish(w, 'aborted'), { once: true });
+    });
+  }
+
+  private finish(w: Waiter, reason: WakeReason): void {
+    let found = false;
+    for (const k of w.keys) {
+      const set = this.byKey.get(k);
+      if (set?.delete(w)) found = true;
+      if (set && set.size === 0) this.byKey.delete(k);
+    }
+    if (!found) return;
+    this.waiting--;
+    if (w.timer) clearTimeout(w.timer);
+    w.resolve(reason);
+  }
+
+  /** Ends every wait with 'aborted' (shutdown). */
+  abortAll(): void {
+    for (const set of [...this.byKey.values()]) for (const w of [...set]) this.finish(w, 'aborted');
+  }
+}

@@ -1,0 +1,38 @@
+// What a handler sees: the broker, the client's session (database, protocol, name) and a list
+// of durability waits. Handlers apply changes while holding key locks and register the wait
+// here; the dispatcher releases the locks first, then waits, so commands share group commits.
+import type { Broker } from '../broker/broker';
+import type { StreamLog } from '../../storage/stream-log';
+
+export interface Session {
+  readonly id: number;
+  db: number;
+  name: Buffer | null;
+  resp: 2 | 3;
+  /** Aborted when the client goes away: blocked commands end at once. */
+  readonly abort?: AbortSignal;
+}
+
+export interface ExecLimits {
+  /** Longest a blocking command may wait; an infinite BLOCK/timeout is capped to it (HTTP). */
+  readonly maxBlockMs: number;
+}
+
+export class Ctx {
+  readonly durable: Promise<void>[] = [];
+
+  constructor(
+    readonly broker: Broker,
+    readonly session: Session,
+    readonly limits: ExecLimits,
+  ) {}
+
+  get db(): number {
+    return this.session.db;
+  }
+
+  /** The reply waits until command `seq` of `log` is durable (0: nothing was written). */
+  afterDurable(log: StreamLog, seq: number): void {
+    if (seq > 0) this.durable.push(log.whenDurable(seq));
+  }
+}

@@ -1,0 +1,4 @@
+// groups commands (filled in by their work item).
+import type { CommandRow } from './table';
+
+export const groupsRows: CommandRow[] = [];

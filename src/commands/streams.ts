@@ -1,0 +1,4 @@
+// streams commands (filled in by their work item).
+import type { CommandRow } from './table';
+
+export const streamsRows: CommandRow[] = [];

@@ -1,0 +1,94 @@
+// The command table: one row per command (STYLE rule 1). Dispatch, COMMAND, the HTTP command API
+// and RESP all read these rows.
+import type { Ctx } from './context';
+import type { Reply } from './reply';
+
+export type Flag =
+  | 'write'
+  | 'readonly'
+  | 'denyoom'
+  | 'admin'
+  | 'pubsub'
+  | 'noscript'
+  | 'blocking'
+  | 'loading'
+  | 'stale'
+  | 'fast'
+  | 'no_auth'
+  | 'may_replicate'
+  | 'movablekeys';
+
+/** A handler's answer when it must wait for data: the dispatcher blocks, then calls retry. */
+export interface Blocked {
+  readonly t: 'blocked';
+  readonly keys: readonly Buffer[];
+  /** 0 = forever. */
+  readonly timeoutMs: number;
+  readonly retry: () => HandlerResult | Promise<HandlerResult>;
+  /** The reply when the wait times out. */
+  readonly onTimeout: Reply;
+}
+
+export type HandlerResult = Reply | Blocked;
+export type Handler = (ctx: Ctx, args: readonly Buffer[]) => HandlerResult | Promise<HandlerResult>;
+
+export interface CommandRow {
+  /** Lower case; a subcommand is named `container|sub` (`xgroup|create`), as Redis does. */
+  readonly name: string;
+  /** Redis arity: positive = exactly, negative = at least; counts the command name(s). */
+  readonly arity: number;
+  readonly flags: readonly Flag[];
+  /** Key positions in args (args[0] is the command): first, last (-1 = last arg), step. */
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly keyStep: number;
+  /** Key positions for commands whose keys move (XREAD, XREADGROUP). */
+  readonly keys?: (args: readonly Buffer[]) => number[];
+  readonly handler?: Handler;
+  readonly subcommands?: readonly CommandRow[];
+  readonly group: string;
+  readonly summary: string;
+  readonly since: string;
+}
+
+export class CommandTable {
+  private readonly rows = new Map<string, CommandRow>();
+  private readonly subs = new Map<string, CommandRow>();
+
+  constructor(rows: readonly CommandRow[]) {
+    for (const row of rows) {
+      this.rows.set(row.name, row);
+      for (const sub of row.subcommands ?? []) this.subs.set(sub.name, sub);
+    }
+  }
+
+  get(name: string): CommandRow | undefined {
+    return this.rows.get(name);
+  }
+
+  sub(fullName: string): CommandRow | undefined {
+    return this.subs.get(fullName);
+  }
+
+  all(): IterableIterator<CommandRow> {
+    return this.rows.values();
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+}
+
+export function arityOk(arity: number, argc: number): boolean {
+  return arity >= 0 ? argc === arity : argc >= -arity;
+}
+
+/** Positions of the keys of a call, per the row. */
+export function keyPositions(row: CommandRow, args: readonly Buffer[]): number[] {
+  if (row.keys) return row.keys(args);
+  if (row.firstKey <= 0) return [];
+  const last = row.lastKey < 0 ? args.length + row.lastKey : row.lastKey;
+  const out: number[] = [];
+  for (let i = row.firstKey; i <= last && i < args.length; i += row.keyStep) out.push(i);
+  return out;
+}
