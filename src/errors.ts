@@ -45,7 +45,8 @@ export const Errors = {
     e('ERR The stream has exhausted the last possible ID, unable to add more items'),
   noGroup: (key: Buffer | string, group: Buffer | string, cmd: string) =>
     e(
-      `NOGROUP No such key '${show(key)}' or consumer group '${show(group)}' in ${cmd} with GROUP option`,
+      `NOGROUP No such key '${show(key)}' or consumer group '${show(group)}' in ${cmd} ` +
+        'with GROUP option',
       404,
     ),
   busyGroup: () => e('BUSYGROUP Consumer Group name already exists', 409),
