@@ -12,13 +12,17 @@ import {
   type Result,
 } from './harness';
 import { runStorageBench } from './storage';
+import { runStreamsBench } from './streams';
 
 interface BenchModule {
   readonly name: string;
   readonly run: (size: BenchSize) => Promise<Result[]>;
 }
 
-const MODULES: readonly BenchModule[] = [{ name: 'storage', run: runStorageBench }];
+const MODULES: readonly BenchModule[] = [
+  { name: 'storage', run: runStorageBench },
+  { name: 'streams', run: runStreamsBench },
+];
 
 async function main(): Promise<void> {
   const size: BenchSize = process.argv.includes('--small') ? 'small' : 'full';
