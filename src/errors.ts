@@ -54,4 +54,84 @@ export const Errors = {
   storage: (detail: string) => e(`ERR ${detail}`, 503),
   /** Any other message Redis uses once; prefer a named entry for anything reused. */
   other: (text: string, status = 400) => e(text, status),
+  // generic (keyspace) commands
+  invalidCursor: () => e('ERR invalid cursor'),
+  // consumer groups (XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO)
+  xgroupNoKey: () =>
+    e(
+      'ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want ' +
+        'to use the MKSTREAM option to create an empty stream automatically.',
+      404,
+    ),
+  /** XGROUP and XINFO CONSUMERS. */
+  noGroupForKey: (group: Buffer | string, key: Buffer | string) =>
+    e(`NOGROUP No such consumer group '${show(group)}' for key name '${show(key)}'`, 404),
+  /** XPENDING, XCLAIM, XAUTOCLAIM. */
+  noKeyOrGroup: (key: Buffer | string, group: Buffer | string) =>
+    e(`NOGROUP No such key '${show(key)}' or consumer group '${show(group)}'`, 404),
+  entriesReadInvalid: () => e('ERR value for ENTRIESREAD must be positive or -1'),
+  /** addReplySubcommandSyntaxError: `sub` as the client typed it. */
+  subcommandSyntax: (sub: Buffer | string, container: string) =>
+    e(
+      `ERR unknown subcommand or wrong number of arguments for '${show(sub)}'. ` +
+        `Try ${container.toUpperCase()} HELP.`,
+    ),
+  xreadgroupNoGroup: () => e('ERR Missing GROUP option for XREADGROUP'),
+  xreadgroupDollarId: () =>
+    e(
+      'ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history ' +
+        'of this consumer by specifying a proper ID, or use the > ID to get new messages. ' +
+        'The $ ID would just return an empty result set.',
+    ),
+  blockTimeoutNotInteger: () => e('ERR timeout is not an integer or out of range'),
+  unblockedStreamGone: () => e('UNBLOCKED the stream key no longer exists', 409),
+  unblockedGroupGone: () =>
+    e('NOGROUP the consumer group this client was blocked on no longer exists', 404),
+  claimMinIdle: (cmd: 'XCLAIM' | 'XAUTOCLAIM') =>
+    e(`ERR Invalid min-idle-time argument for ${cmd}`),
+  xclaimOptionValue: (option: 'IDLE' | 'TIME' | 'RETRYCOUNT') =>
+    e(`ERR Invalid ${option} option argument for XCLAIM`),
+  xclaimUnknownOption: (option: Buffer | string) =>
+    e(`ERR Unrecognized XCLAIM option '${show(option)}'`),
+  xautoclaimCount: () => e('ERR COUNT must be > 0'),
+  // streams (XADD, XTRIM, XRANGE, XREVRANGE, XDEL, XSETID, XREAD)
+  xaddTooLarge: () => e('ERR Elements are too large to be stored'),
+  trimStrategiesTogether: () =>
+    e('ERR syntax error, MAXLEN and MINID options at the same time are not compatible'),
+  maxlenNegative: () => e('ERR The MAXLEN argument must be >= 0.'),
+  limitNegative: () => e('ERR The LIMIT argument must be >= 0.'),
+  limitWithoutStrategy: () =>
+    e('ERR syntax error, LIMIT cannot be used without specifying a trimming strategy'),
+  limitWithoutApprox: () =>
+    e('ERR syntax error, LIMIT cannot be used without the special ~ option'),
+  xtrimNoStrategy: () => e('ERR syntax error, XTRIM must be called with a trimming strategy'),
+  rangeStartInvalid: () => e('ERR invalid start ID for the interval'),
+  rangeEndInvalid: () => e('ERR invalid end ID for the interval'),
+  xreadUnbalanced: () =>
+    e(
+      "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be " +
+        'specified.',
+    ),
+  xreadGroupOption: () =>
+    e('ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.'),
+  xreadNoackOption: () =>
+    e('ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.'),
+  xreadGreaterId: () =>
+    e(
+      'ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> ' +
+        '<consumer> option.',
+    ),
+  xsetidEntriesAddedNegative: () => e('ERR entries_added must be positive'),
+  xsetidBelowGivenMaxDeleted: () =>
+    e('ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id'),
+  xsetidBelowTopItem: () =>
+    e('ERR The ID specified in XSETID is smaller than the target stream top item'),
+  xsetidEntriesAddedBelowLength: () =>
+    e('ERR The entries_added specified in XSETID is smaller than the target stream length'),
+  /** Redis 7.2's text; 7.0 accepts such an ID (see broker/streams.ts xsetid). */
+  xsetidBelowMaxDeleted: () =>
+    e('ERR The ID specified in XSETID is smaller than current max_deleted_entry_id'),
+  /** Sluice only: entries above the ID were trimmed but are still in the log's files. */
+  xsetidBelowStoredEntry: () =>
+    e('ERR The ID specified in XSETID is smaller than an entry the stream once held'),
 } as const;

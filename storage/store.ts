@@ -6,6 +6,20 @@
 //   .tmp-<name>-<rand>/   being created (meta + first segment); removed at start (TEMP_DIR)
 //   <name>/               live: meta, segments, indexes, checkpoints
 //   .del-<name>-<rand>/   being dropped; removed at start (PENDING_DELETE)
+//
+// Renaming a stream (RENAME) moves its directory, since the name encodes the key. Steps:
+//   1. close the log (flush, checkpoint) and forget its cached read descriptors
+//   2. write `meta.next` (the new key) in the old directory, atomically
+//   3. rename <old name>/ to <new name>/ (the new name must be free), fsync streams/
+//   4. rename `meta.next` over `meta`, fsync the directory
+//   5. reopen through recovery (the extension factory runs again for the new key)
+// At start, a directory holding `meta.next` is an interrupted rename (RENAME_PENDING):
+//   - `meta.next` names a key whose directory name is this directory's: step 3 happened, so
+//     finish it (rename `meta.next` over `meta`): the stream has its new key
+//   - otherwise (step 3 did not happen, or `meta.next` is torn): remove `meta.next`: the
+//     stream keeps its old key
+// A torn `meta.next.tmp` is a TEMP_FILE, removed by stream recovery.
+import assert from 'node:assert';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +39,16 @@ import { encodeFrame } from './frame';
 import { recoverStream, type OnCorruption, type RecoveryReport } from './recovery';
 import { SegmentFiles, segmentFileName } from './segment';
 import { StreamLog, type FsyncPolicy, type StreamExtension } from './stream-log';
+
+/** The new key of a stream being renamed, beside `meta` (see the top). */
+const META_NEXT = 'meta.next';
+
+async function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+}
 
 export interface StoreOptions {
   readonly fsync?: FsyncPolicy;
@@ -100,6 +124,7 @@ export class Store {
   }
 
   private async recoverOne(dir: string): Promise<StreamLog | null> {
+    await this.settleRename(dir);
     const key = decodeMeta(await fs.readFile(path.join(dir, 'meta')).catch(() => Buffer.alloc(0)));
     if (!key || streamDirName(key) !== path.basename(dir)) {
       const err = new CorruptionError(path.join(dir, 'meta'), 0, 'missing or bad stream meta file');
@@ -122,6 +147,25 @@ export class Store {
       await log.checkpoint();
     }
     return log;
+  }
+
+  /** Finishes or undoes a rename interrupted by a crash (RENAME_PENDING, see the top). */
+  private async settleRename(dir: string): Promise<void> {
+    const next = path.join(dir, META_NEXT);
+    const bytes = await fs.readFile(next).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
+    if (bytes === null) return;
+    const key = decodeMeta(bytes);
+    if (key && streamDirName(key) === path.basename(dir)) {
+      this.logger.warn('recovery: RENAME_PENDING: finishing the rename', { dir });
+      await fs.rename(next, path.join(dir, 'meta'));
+    } else {
+      this.logger.warn('recovery: RENAME_PENDING: the rename did not happen', { dir });
+      await fs.rm(next, { force: true });
+    }
+    await fsyncDir(dir);
   }
 
   private logOptions() {
@@ -179,6 +223,45 @@ export class Store {
     return log;
   }
 
+  /**
+   * Gives the stream at `oldKey` the key `newKey` (which must not exist), moving its directory
+   * crash-safely (see the top); returns the reopened log. The old log object is closed.
+   */
+  async rename(oldKey: Buffer, newKey: Buffer): Promise<StreamLog> {
+    this.checkOpen();
+    const oldId = oldKey.toString('latin1');
+    const newId = newKey.toString('latin1');
+    const log = this.logs.get(oldId);
+    if (!log) throw new StorageError('INVALID', 'no stream to rename');
+    if (this.logs.has(newId) || oldId === newId) {
+      throw new StorageError('INVALID', 'the new stream key exists');
+    }
+    this.logs.delete(oldId);
+    await this.closeLog(log);
+    const streams = this.dataDir.streamsDir;
+    const target = path.join(streams, streamDirName(newKey));
+    assert(!(await exists(target)), `stream directory ${target} exists`);
+    await writeFileAtomic(path.join(log.dir, META_NEXT), encodeMeta(newKey));
+    await fs.rename(log.dir, target);
+    await fsyncDir(streams);
+    await fs.rename(path.join(target, META_NEXT), path.join(target, 'meta'));
+    await fsyncDir(target);
+    const reopened = await this.recoverOne(target);
+    if (!reopened) throw new StorageError('WRITE_FAILED', 'renamed stream could not be opened');
+    this.logs.set(newId, reopened);
+    return reopened;
+  }
+
+  /**
+   * Closes a log that leaves this store's use, and drops the read descriptors cached by path
+   * for its segments: a stream created or moved later to the same directory name would
+   * otherwise read the old files through them.
+   */
+  private async closeLog(log: StreamLog): Promise<void> {
+    await log.close();
+    await Promise.all(log.segments.map((seg) => this.files.forget(seg.path)));
+  }
+
   /** Removes a stream and its files. */
   async drop(key: Buffer): Promise<void> {
     this.checkOpen();
@@ -186,7 +269,7 @@ export class Store {
     const log = this.logs.get(id);
     if (!log) return;
     this.logs.delete(id);
-    await log.close();
+    await this.closeLog(log);
     const streams = this.dataDir.streamsDir;
     const doomed = path.join(
       streams,

@@ -389,8 +389,10 @@ export class StreamLog {
   }
 
   private async readForward(lo: StreamId, hi: StreamId, limit: number, out: StreamEntry[]) {
-    for (let i = this.firstSegmentAtOrAfter(lo); i < this.segments.length; i++) {
-      const seg = this.segments[i] as Segment;
+    // A snapshot: retention may drop leading segments while this read awaits.
+    const segments = this.segments.slice();
+    for (let i = this.firstSegmentAtOrAfter(lo); i < segments.length; i++) {
+      const seg = segments[i] as Segment;
       if (seg.firstId === null) continue;
       if (seg.firstId.compare(hi) > 0 || out.length >= limit) return;
       const index = await seg.getIndex();
@@ -413,8 +415,9 @@ export class StreamLog {
   }
 
   private async readBackward(lo: StreamId, hi: StreamId, limit: number, out: StreamEntry[]) {
+    const segments = this.segments.slice(); // see readForward
     for (let i = this.lastSegmentAtOrBefore(hi); i >= 0 && out.length < limit; i--) {
-      const seg = this.segments[i] as Segment;
+      const seg = segments[i] as Segment;
       if (seg.lastId === null) continue;
       if (seg.lastId.compare(lo) < 0) return;
       const index = await seg.getIndex();
@@ -797,17 +800,21 @@ export class StreamLog {
    * loses that trim.
    */
   private async deleteDeadSegments(durable: Counters, coveredSegno: number): Promise<void> {
-    const c = durable;
-    const headIndex =
-      c.length === 0 ? this.segments.length - 1 : this.firstSegmentAtOrAfter(c.firstId);
-    const dead: Segment[] = [];
-    for (let i = 0; i < headIndex; i++) {
-      const seg = this.segments[i] as Segment;
-      if (seg.sealed && seg.segno < coveredSegno && seg !== this.writing) dead.push(seg);
-      else break;
-    }
+    // Inside the op queue: trim planning indexes this.segments across its awaits.
+    const dead = await this.exclusive(() => {
+      const c = durable;
+      const headIndex =
+        c.length === 0 ? this.segments.length - 1 : this.firstSegmentAtOrAfter(c.firstId);
+      const found: Segment[] = [];
+      for (let i = 0; i < headIndex; i++) {
+        const seg = this.segments[i] as Segment;
+        if (seg.sealed && seg.segno < coveredSegno && seg !== this.writing) found.push(seg);
+        else break;
+      }
+      this.segments.splice(0, found.length);
+      return found;
+    }).catch(() => [] as Segment[]);
     if (dead.length === 0) return;
-    this.segments.splice(0, dead.length);
     for (const seg of dead) {
       this.files.dropIndex(seg);
       await this.files.forget(seg.path);
@@ -821,9 +828,14 @@ export class StreamLog {
     });
   }
 
+  /** Background work (index files, retention): failures are logged, never unhandled. */
   private track(p: Promise<unknown>): void {
-    this.background.add(p);
-    void p.finally(() => this.background.delete(p));
+    const tracked = p
+      .catch((err: unknown) =>
+        this.logger.warn('background storage task failed', { dir: this.dir, err: String(err) }),
+      )
+      .finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
   }
 
   /** Flushes, checkpoints and closes. Idempotent. */

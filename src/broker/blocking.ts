@@ -3,6 +3,9 @@
 // blocked. Each key has a version bumped by every signal: a waiter registers with the versions
 // it saw before reading, and wakes at once if a key changed in between, so no wake-up is lost.
 
+/** The longest delay setTimeout honours (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 0x7fffffff;
+
 export type WakeReason = 'ready' | 'timeout' | 'aborted';
 
 interface Waiter {
@@ -54,9 +57,17 @@ export class Blocking {
         if (!set) this.byKey.set(k, (set = new Set()));
         set.add(w);
       }
-      if (timeoutMs > 0) w.timer = setTimeout(() => this.finish(w, 'timeout'), timeoutMs);
+      if (timeoutMs > 0) this.arm(w, timeoutMs);
       abort?.addEventListener('abort', () => this.finish(w, 'aborted'), { once: true });
     });
+  }
+
+  /** Node fires a longer setTimeout after 1 ms (TimeoutOverflowWarning): re-arm in steps. */
+  private arm(w: Waiter, timeoutMs: number): void {
+    const step = Math.min(timeoutMs, MAX_TIMER_MS);
+    const later = () =>
+      timeoutMs > step ? this.arm(w, timeoutMs - step) : this.finish(w, 'timeout');
+    w.timer = setTimeout(later, step);
   }
 
   private finish(w: Waiter, reason: WakeReason): void {

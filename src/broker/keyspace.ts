@@ -1,6 +1,14 @@
 // The keyspace: every key of every database with its type. Streams live in the store (one log
 // per key, its storage key being the database number byte followed by the key); lists join in
 // the queues work. Type checks (WRONGTYPE) happen here, once.
+//
+// SCAN order: each database also keeps its keys sorted by a 48-bit hash of the key (KeyOrder).
+// A SCAN cursor is a position in that hash space: a call returns keys whose hash is at or above
+// the cursor, in hash order, and the next cursor is one past the last returned hash. A key's
+// hash never changes, so a key present for the whole scan is returned exactly once, whatever is
+// added or removed meanwhile (Redis promises at least once), and keys sharing a hash are always
+// returned in the same call.
+import assert from 'node:assert';
 import type { Store } from '../../storage/store';
 import type { StreamLog } from '../../storage/stream-log';
 import { Errors } from '../errors';
@@ -28,8 +36,138 @@ export function keyId(db: number, key: Buffer): string {
   return String.fromCharCode(db) + key.toString('latin1');
 }
 
+/** Hash values are below 2^48, so cursors and `hash + 1` stay exact JS integers. */
+export const SCAN_HASH_LIMIT = 2 ** 48;
+
+function fmix32(x: number): number {
+  let h = x ^ (x >>> 16);
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** The SCAN position of a key (its latin1 id within a database): 48 bits, deterministic. */
+export function scanHash(id: string): number {
+  let h1 = 0x811c9dc5 ^ id.length;
+  let h2 = 0x9747b28c;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  return fmix32(h1) * 0x10000 + (fmix32(h2) >>> 16);
+}
+
+interface Slot {
+  readonly hash: number;
+  readonly id: string;
+}
+
+/** Orders slots by hash, then id (ties are rare but must still be a total order). */
+function compareSlot(a: Slot, hash: number, id: string): number {
+  if (a.hash !== hash) return a.hash < hash ? -1 : 1;
+  return a.id < id ? -1 : a.id > id ? 1 : 0;
+}
+
+/** Slots per chunk before a split: inserts and removals move at most this many references. */
+const CHUNK_MAX = 512;
+
+/**
+ * The keys of one database sorted by (scanHash, id): a list of sorted chunks, every slot of a
+ * chunk below every slot of the next, so adding and removing cost O(log n + CHUNK_MAX).
+ */
+export class KeyOrder {
+  private chunks: Slot[][] = [];
+  private count = 0;
+
+  /** `hash` is replaceable so tests can force collisions. */
+  constructor(private readonly hash: (id: string) => number = scanHash) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  add(id: string): void {
+    const hash = this.hash(id);
+    if (this.chunks.length === 0) {
+      this.chunks.push([{ hash, id }]);
+      this.count++;
+      return;
+    }
+    const ci = Math.min(this.chunkFor(hash, id), this.chunks.length - 1);
+    const chunk = this.chunks[ci] as Slot[];
+    const i = lowerBound(chunk, hash, id);
+    assert(i >= chunk.length || compareSlot(chunk[i] as Slot, hash, id) !== 0, 'key added twice');
+    chunk.splice(i, 0, { hash, id });
+    this.count++;
+    if (chunk.length > CHUNK_MAX) this.chunks.splice(ci + 1, 0, chunk.splice(CHUNK_MAX / 2));
+  }
+
+  remove(id: string): void {
+    const hash = this.hash(id);
+    const ci = this.chunkFor(hash, id);
+    const chunk = this.chunks[ci];
+    const i = chunk ? lowerBound(chunk, hash, id) : 0;
+    assert(chunk && i < chunk.length && (chunk[i] as Slot).id === id, 'removed key not ordered');
+    chunk.splice(i, 1);
+    this.count--;
+    if (chunk.length === 0) this.chunks.splice(ci, 1);
+  }
+
+  /**
+   * Up to `count` ids with hash >= `cursor` in order, plus those sharing the last one's hash;
+   * `next` is the cursor to continue from, 0 when nothing is left.
+   */
+  scan(cursor: number, count: number): { ids: string[]; next: number } {
+    const ids: string[] = [];
+    let ci = this.chunkFor(cursor, '');
+    let i = ci < this.chunks.length ? lowerBound(this.chunks[ci] as Slot[], cursor, '') : 0;
+    let lastHash = -1;
+    for (; ci < this.chunks.length; ci++, i = 0) {
+      const chunk = this.chunks[ci] as Slot[];
+      for (; i < chunk.length; i++) {
+        const slot = chunk[i] as Slot;
+        if (ids.length >= count && slot.hash !== lastHash) return { ids, next: lastHash + 1 };
+        ids.push(slot.id);
+        lastHash = slot.hash;
+      }
+    }
+    return { ids, next: 0 };
+  }
+
+  /** Index of the first chunk whose last slot is >= (hash, id); chunks.length when none. */
+  private chunkFor(hash: number, id: string): number {
+    let lo = 0;
+    let hi = this.chunks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const chunk = this.chunks[mid] as Slot[];
+      if (compareSlot(chunk[chunk.length - 1] as Slot, hash, id) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+function lowerBound(chunk: readonly Slot[], hash: number, id: string): number {
+  let lo = 0;
+  let hi = chunk.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareSlot(chunk[mid] as Slot, hash, id) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Streams dropped at once by DEL and FLUSH: bounds the open files and fsyncs in flight. */
+const DELETE_PARALLEL = 16;
+
 export class Keyspace {
   private readonly dbs: Array<Map<string, Value>>;
+  private readonly orders: KeyOrder[];
   private readonly creating = new Map<string, Promise<StreamValue>>();
   /** Groups made by the store's extension factory, waiting for their log to be registered. */
   private readonly pendingGroups = new Map<string, StreamGroups>();
@@ -38,6 +176,7 @@ export class Keyspace {
 
   constructor(readonly databases: number) {
     this.dbs = Array.from({ length: databases }, () => new Map());
+    this.orders = Array.from({ length: databases }, () => new KeyOrder());
   }
 
   /** The extension factory given to Store.open: one StreamGroups per stream log. */
@@ -59,8 +198,18 @@ export class Keyspace {
     this.pendingGroups.delete(id);
     const db = log.key[0] as number;
     const value: StreamValue = { type: 'stream', log, groups };
-    this.db(db).set(id.slice(1), value);
+    this.put(db, id.slice(1), value);
     return value;
+  }
+
+  private put(db: number, id: string, value: Value): void {
+    const m = this.db(db);
+    if (!m.has(id)) (this.orders[db] as KeyOrder).add(id);
+    m.set(id, value);
+  }
+
+  private remove(db: number, id: string): void {
+    if (this.db(db).delete(id)) (this.orders[db] as KeyOrder).remove(id);
   }
 
   db(n: number): Map<string, Value> {
@@ -103,9 +252,47 @@ export class Keyspace {
   async delete(db: number, key: Buffer): Promise<boolean> {
     const v = this.get(db, key);
     if (!v) return false;
-    this.db(db).delete(key.toString('latin1'));
+    this.remove(db, key.toString('latin1'));
     if (v.type === 'stream' && this.store) await this.store.drop(v.log.key);
     return true;
+  }
+
+  /**
+   * Deletes the given keys of `db`, several streams at a time; returns those that existed. A
+   * key named twice is deleted once: delete() takes it out of the map before it awaits.
+   */
+  async deleteMany(db: number, keys: readonly Buffer[]): Promise<Buffer[]> {
+    const deleted: Buffer[] = [];
+    for (let at = 0; at < keys.length; at += DELETE_PARALLEL) {
+      const batch = keys.slice(at, at + DELETE_PARALLEL);
+      const gone = await Promise.all(batch.map((k) => this.delete(db, k)));
+      for (let i = 0; i < batch.length; i++) if (gone[i]) deleted.push(batch[i] as Buffer);
+    }
+    return deleted;
+  }
+
+  /**
+   * Gives the value at `from` the key `to` in the same database. `to` must be absent (the
+   * caller deletes it first); a stream's files move with it (Store.rename) and its consumer
+   * groups are restored from its log by the groups factory when the log reopens.
+   */
+  async rename(db: number, from: Buffer, to: Buffer): Promise<void> {
+    const v = this.get(db, from);
+    if (!v) throw Errors.noSuchKey();
+    assert(!this.get(db, to) && !from.equals(to), 'rename target exists');
+    if (!this.store) throw Errors.other('ERR no store');
+    this.remove(db, from.toString('latin1'));
+    const log = await this.store.rename(v.log.key, storageKey(db, to));
+    this.register(log);
+  }
+
+  /** One step of SCAN over `db` from `cursor` (see the top): the keys and the next cursor. */
+  scan(db: number, cursor: bigint, count: number): { keys: Buffer[]; next: bigint } {
+    const order = this.orders[db];
+    if (!order) throw Errors.other('ERR DB index is out of range');
+    if (cursor >= BigInt(SCAN_HASH_LIMIT)) return { keys: [], next: 0n };
+    const { ids, next } = order.scan(Number(cursor), count);
+    return { keys: ids.map((id) => Buffer.from(id, 'latin1')), next: BigInt(next) };
   }
 
   keys(db: number): IterableIterator<[string, Value]> {

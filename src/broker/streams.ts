@@ -1,0 +1,661 @@
+// Redis 7 stream semantics over a StreamLog: XADD ID generation, ranges, XDEL, exact and
+// approximate trims, XSETID, and what XREAD serves. Write operations expect the caller to hold
+// the key's lock (the dispatcher takes it for commands flagged 'write'), so the log's counters
+// cannot change between the checks made here and the mutation that follows them.
+//
+// Approximate trims (`~`) remove whole Redis radix-tree nodes only, so their outcome depends on
+// where Redis would have cut its nodes. `NodeModel` emulates that layout: a node takes entries
+// until it holds stream-node-max-entries (100, deleted entries included) or until its listpack
+// would reach stream-node-max-bytes (4096, with the exact listpack encoding sizes); XDEL frees a
+// node when its last live entry goes; exact trims flag entries of the head node as deleted.
+// The model resolves `~` into an exact count that storage then removes.
+//
+// Where the layout can differ from Redis's (a `~` trim still removes whole emulated nodes and
+// never more than the exact trim would):
+// - After a restart, or when the model fell out of step with the log (RENAME reopens a log),
+//   the entries already stored form a "lazy" region, packed into nodes on demand from its live
+//   entries as if they had been added again one by one (Redis keeps its layout across an RDB
+//   restart; Sluice does not store it). Entries added afterwards start a new node. Packing
+//   reads the entries it packs, so the first `~` trims after a restart read what they remove
+//   (at most LIMIT entries, 10000 by default, per command).
+// - Above MODEL_MAX_NODES nodes, the oldest ones fold back into the lazy region to bound
+//   memory; the fold is exact unless those nodes held deleted entries.
+import assert from 'node:assert';
+import type { StreamLog } from '../../storage/stream-log';
+import type { StreamEntry } from '../../storage/records';
+import type { TrimSpec } from '../../storage/trim';
+import { StorageError } from '../../storage/errors';
+import { StreamId, U64_MAX } from '../../storage/id';
+import { Errors } from '../errors';
+import type { Broker } from './broker';
+import { keyId, type StreamValue } from './keyspace';
+
+/** Redis stream-node-max-entries default: entries (live or deleted) per node. */
+export const NODE_MAX_ENTRIES = 100;
+/** Redis stream-node-max-bytes default: a node's listpack stays below this. */
+export const NODE_MAX_BYTES = 4096;
+/** Redis's LIMIT for `~` trims when none is given: 100 * stream-node-max-entries. */
+export const APPROX_TRIM_DEFAULT_LIMIT = 100 * NODE_MAX_ENTRIES;
+/** Redis STREAM_LISTPACK_MAX_SIZE: XADD refuses entries whose fields and values exceed it. */
+export const ENTRY_MAX_BYTES = 1 << 30;
+/** Emulated nodes kept per stream (about 200 bytes each); older ones fold into a lazy region. */
+export const MODEL_MAX_NODES = 4096;
+/** The node model's settings: tests lower maxNodes to exercise folding. */
+export const nodeModelSettings = { maxNodes: MODEL_MAX_NODES };
+
+// ---- listpack sizes (Redis listpack.c) ------------------------------------------------------
+
+const LP_HEADER_BYTES = 6;
+const LP_EOF_BYTES = 1;
+const FLAG_NONE = 0n;
+const FLAG_SAMEFIELDS = 2n;
+
+function lpIntBytes(v: bigint): number {
+  let enc: number;
+  if (v >= 0n && v <= 127n) enc = 1;
+  else if (v >= -4096n && v <= 4095n) enc = 2;
+  else if (v >= -32768n && v <= 32767n) enc = 3;
+  else if (v >= -8388608n && v <= 8388607n) enc = 4;
+  else if (v >= -2147483648n && v <= 2147483647n) enc = 5;
+  else enc = 9;
+  return enc + 1; // an encoding this short has a 1-byte backlen
+}
+
+function lpBacklenBytes(l: number): number {
+  if (l <= 127) return 1;
+  if (l < 16383) return 2;
+  if (l < 2097151) return 3;
+  if (l < 268435455) return 4;
+  return 5;
+}
+
+const LP_INT_TEXT = /^-?[1-9][0-9]*$/;
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+
+/** A string element: listpack stores it as an integer when string2ll accepts it. */
+function lpStringBytes(s: Buffer): number {
+  if (s.length > 0 && s.length <= 20) {
+    const text = s.toString('latin1');
+    if (text === '0') return lpIntBytes(0n);
+    if (LP_INT_TEXT.test(text)) {
+      const v = BigInt(text);
+      if (v >= INT64_MIN && v <= INT64_MAX) return lpIntBytes(v);
+    }
+  }
+  const enc = s.length < 64 ? 1 + s.length : s.length < 4096 ? 2 + s.length : 5 + s.length;
+  return enc + lpBacklenBytes(enc);
+}
+
+// ---- emulated nodes -------------------------------------------------------------------------
+
+/** One Redis stream node: a listpack stored under a radix-tree key. */
+interface StreamNode {
+  /** The master entry's ID: the node's first entry, even once deleted (its radix-tree key). */
+  readonly first: StreamId;
+  /** The last entry added, deleted or not: what Redis's MINID node check reads. */
+  last: StreamId;
+  live: number;
+  /** Entries flagged deleted: they keep their slot and bytes. */
+  deleted: number;
+  /** lpBytes of the listpack. */
+  bytes: number;
+  /** The master entry's field names, as one string (entries with the same fields share them). */
+  readonly masterKey: string;
+}
+
+/** What XADD's entry does to the node list: extends the tail node or starts a new one. */
+interface TailPlan {
+  readonly node: StreamNode;
+  readonly extend: boolean;
+}
+
+function fieldNamesKey(fields: readonly Buffer[]): string {
+  let key = '';
+  for (let i = 0; i < fields.length; i += 2) {
+    const f = fields[i] as Buffer;
+    key += `${f.length}:${f.toString('latin1')}`;
+  }
+  return key;
+}
+
+function fieldsBytes(fields: readonly Buffer[]): number {
+  let n = 0;
+  for (const f of fields) n += f.length;
+  return n;
+}
+
+/** Bytes an entry adds to `node` (t_stream.c streamAppendItem's encoding). */
+function entryBytes(node: StreamNode, id: StreamId, fields: readonly Buffer[], key: string) {
+  const count = fields.length / 2;
+  const same = key === node.masterKey;
+  let bytes =
+    lpIntBytes(same ? FLAG_SAMEFIELDS : FLAG_NONE) +
+    lpIntBytes(BigInt.asIntN(64, id.ms - node.first.ms)) +
+    lpIntBytes(BigInt.asIntN(64, id.seq - node.first.seq));
+  if (!same) bytes += lpIntBytes(BigInt(count));
+  for (let i = 0; i < fields.length; i += 2) {
+    if (!same) bytes += lpStringBytes(fields[i] as Buffer);
+    bytes += lpStringBytes(fields[i + 1] as Buffer);
+  }
+  const pieces = count + 3 + (same ? 0 : count + 1);
+  return bytes + lpIntBytes(BigInt(pieces));
+}
+
+function newNode(id: StreamId, fields: readonly Buffer[]): StreamNode {
+  const names = fields.length / 2;
+  let master = LP_HEADER_BYTES + LP_EOF_BYTES;
+  master += lpIntBytes(1n) + lpIntBytes(0n) + lpIntBytes(BigInt(names)); // count, deleted, n
+  for (let i = 0; i < fields.length; i += 2) master += lpStringBytes(fields[i] as Buffer);
+  master += lpIntBytes(0n); // the master entry's terminator
+  const key = fieldNamesKey(fields);
+  const node: StreamNode = {
+    first: id,
+    last: id,
+    live: 1,
+    deleted: 0,
+    bytes: master,
+    masterKey: key,
+  };
+  node.bytes += entryBytes(node, id, fields, key);
+  return node;
+}
+
+/** Whether Redis appends this entry to `node` rather than starting a new node. */
+function nodeTakes(node: StreamNode, fields: readonly Buffer[]): boolean {
+  if (node.bytes + fieldsBytes(fields) >= NODE_MAX_BYTES) return false;
+  return node.live + node.deleted < NODE_MAX_ENTRIES;
+}
+
+function withEntry(node: StreamNode, id: StreamId, fields: readonly Buffer[]): StreamNode {
+  const bytes = node.bytes + entryBytes(node, id, fields, fieldNamesKey(fields));
+  return { ...node, last: id, live: node.live + 1, bytes };
+}
+
+/** Index of the node holding `id`: the last whose first ID is <= id, -1 when none. */
+function nodeIndexOf(list: readonly StreamNode[], id: StreamId): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((list[mid] as StreamNode).first.compare(id) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/** A trim as XADD and XTRIM take it, after argument parsing. */
+export type TrimArgs = (
+  | { readonly strategy: 'maxlen'; readonly maxLen: number }
+  | { readonly strategy: 'minid'; readonly minId: StreamId }
+) & {
+  readonly approx: boolean;
+  /** Most entries an approximate trim removes; 0 = no limit. Always 0 when exact. */
+  readonly limit: number;
+};
+
+/**
+ * Redis's node layout of one stream: `pre` (nodes packed from the lazy region, before it),
+ * the lazy region (live entries in [cursor, end], not yet packed), then `nodes` (built as
+ * entries were added). With no lazy region, `pre` is empty.
+ */
+export class NodeModel {
+  private pre: StreamNode[] = [];
+  private lazy: { cursor: StreamId; readonly end: StreamId } | null = null;
+  private nodes: StreamNode[] = [];
+  /** Live entries in pre and nodes; the lazy region holds the rest of the stream's length. */
+  private explicitLive = 0;
+  private seenAdded = -1n;
+  private seenLength = -1;
+
+  constructor(private readonly log: StreamLog) {
+    this.reset();
+  }
+
+  /** Nodes known now (pre and nodes), for tests: Redis's XINFO radix-tree-keys. */
+  get knownNodes(): number {
+    return this.pre.length + this.nodes.length;
+  }
+
+  get hasLazyRegion(): boolean {
+    return this.lazy !== null;
+  }
+
+  /** Starts over from the log: every stored entry in the lazy region. */
+  private reset(): void {
+    const log = this.log;
+    this.pre = [];
+    this.nodes = [];
+    this.explicitLive = 0;
+    this.lazy = log.length > 0 ? { cursor: log.firstId, end: log.lastId } : null;
+    this.note();
+  }
+
+  /** Records the log's counters after a change made through the model; bounds memory. */
+  note(): void {
+    while (this.nodes.length > nodeModelSettings.maxNodes) this.foldOldest();
+    this.seenAdded = this.log.entriesAdded;
+    this.seenLength = this.log.length;
+  }
+
+  /** Resets when the log changed without the model (another writer, XSETID's entries-added). */
+  sync(): void {
+    if (this.log.entriesAdded !== this.seenAdded || this.log.length !== this.seenLength) {
+      this.reset();
+    }
+  }
+
+  planAppend(id: StreamId, fields: readonly Buffer[]): TailPlan {
+    const tail = this.nodes[this.nodes.length - 1];
+    if (tail && nodeTakes(tail, fields)) return { node: withEntry(tail, id, fields), extend: true };
+    return { node: newNode(id, fields), extend: false };
+  }
+
+  commitAppend(plan: TailPlan): void {
+    if (plan.extend) this.nodes[this.nodes.length - 1] = plan.node;
+    else this.nodes.push(plan.node);
+    this.explicitLive++;
+  }
+
+  /** Moves the oldest built node into the lazy region (which it directly follows). */
+  private foldOldest(): void {
+    const node = this.nodes.shift() as StreamNode;
+    this.explicitLive -= node.live;
+    if (this.lazy) this.lazy = { cursor: this.lazy.cursor, end: node.last };
+    else this.lazy = { cursor: node.first, end: node.last };
+  }
+
+  /**
+   * Redis's streamTrim for `~`: from the head, whole nodes while the strategy allows and
+   * LIMIT is not passed. `length` is the stream's length (with XADD's entry); `tail` is XADD's
+   * pending change. Resolves with the entries and nodes to remove; changes nothing but caches.
+   */
+  async planApprox(
+    t: TrimArgs,
+    length: number,
+    tail: TailPlan | null,
+  ): Promise<{ entries: number; nodes: number }> {
+    let len = length;
+    let removed = 0;
+    let i = 0;
+    for (; ; i++) {
+      if (t.strategy === 'maxlen' && len <= t.maxLen) break;
+      const node = await this.nodeAt(i, tail);
+      if (!node) break;
+      if (t.limit > 0 && removed + node.live > t.limit) break;
+      const whole =
+        t.strategy === 'maxlen' ? len - node.live >= t.maxLen : node.last.compare(t.minId) < 0;
+      if (!whole) break;
+      len -= node.live;
+      removed += node.live;
+    }
+    return { entries: removed, nodes: i };
+  }
+
+  /** The i-th node from the head, packing the lazy region as far as needed. */
+  private async nodeAt(i: number, tail: TailPlan | null): Promise<StreamNode | undefined> {
+    while (this.lazy !== null && i >= this.pre.length) await this.packLazy();
+    if (this.lazy !== null) return this.pre[i];
+    if (tail) {
+      const last = this.nodes.length - 1;
+      if (tail.extend && i === last) return tail.node;
+      if (!tail.extend && i === last + 1) return tail.node;
+    }
+    return this.nodes[i];
+  }
+
+  /** Packs the next node of the lazy region from its live entries, as XADD would have. */
+  private async packLazy(): Promise<void> {
+    const lazy = this.lazy as { cursor: StreamId; end: StreamId };
+    const entries = await this.log.read(lazy.cursor, lazy.end, NODE_MAX_ENTRIES, false);
+    let node: StreamNode | null = null;
+    let k = 0;
+    for (; k < entries.length; k++) {
+      const e = entries[k] as StreamEntry;
+      if (node === null) node = newNode(e.id, e.fields);
+      else if (nodeTakes(node, e.fields)) node = withEntry(node, e.id, e.fields);
+      else break;
+    }
+    if (node) {
+      this.pre.push(node);
+      this.explicitLive += node.live;
+    }
+    const next = k > 0 ? (entries[k - 1] as StreamEntry).id.next() : null;
+    const exhausted = k === entries.length && entries.length < NODE_MAX_ENTRIES;
+    if (node === null || next === null || exhausted) {
+      this.lazy = null;
+      this.nodes = this.pre.concat(this.nodes);
+      this.pre = [];
+    } else lazy.cursor = next;
+  }
+
+  /** Removes the first `count` nodes (after planApprox packed them). */
+  dropHead(count: number): void {
+    if (count === 0) return;
+    const list = this.lazy !== null ? this.pre : this.nodes;
+    assert(count <= list.length, 'an approximate trim removes only nodes it looked at');
+    for (const node of list.splice(0, count)) this.explicitLive -= node.live;
+  }
+
+  /**
+   * Applies an exact trim that removed `removed` entries from a stream of `lengthBefore`:
+   * whole nodes from the head, then entries of the next node flagged deleted.
+   */
+  applyExact(t: TrimArgs, removed: number, lengthBefore: number): void {
+    let left = removed;
+    const lazyLive = lengthBefore - this.explicitLive;
+    left = this.trimList(this.pre, t, left);
+    if (this.lazy !== null && this.pre.length === 0) {
+      const whole = t.strategy === 'maxlen' ? lazyLive <= left : this.lazy.end.compare(t.minId) < 0;
+      if (!whole) return; // the cut falls inside the lazy region, which keeps no layout
+      left -= lazyLive;
+      this.lazy = null;
+    }
+    if (this.lazy === null) this.trimList(this.nodes, t, left);
+  }
+
+  /** Trims nodes at the head of `list` (Redis streamTrim, exact); returns entries still due. */
+  private trimList(list: StreamNode[], t: TrimArgs, removed: number): number {
+    let left = removed;
+    let drop = 0;
+    for (const node of list) {
+      const whole =
+        t.strategy === 'maxlen' ? left > 0 && node.live <= left : node.last.compare(t.minId) < 0;
+      if (whole) {
+        left -= node.live;
+        drop++;
+        continue;
+      }
+      if (t.strategy === 'minid' || left > 0) {
+        assert(left <= node.live, 'an exact trim ends inside the node it stops at');
+        node.live -= left;
+        node.deleted += left;
+        this.explicitLive -= left;
+        left = 0;
+      }
+      break;
+    }
+    for (const node of list.splice(0, drop)) this.explicitLive -= node.live;
+    return left;
+  }
+
+  /** XDEL of `ids` (each existed): a node goes once its last live entry does. */
+  applyDelete(ids: readonly StreamId[]): void {
+    for (const id of ids) {
+      const lazy = this.lazy;
+      if (lazy && id.compare(lazy.cursor) >= 0 && id.compare(lazy.end) <= 0) continue;
+      const list = lazy && id.compare(lazy.cursor) < 0 ? this.pre : this.nodes;
+      const i = nodeIndexOf(list, id);
+      const node = list[i];
+      if (!node) continue;
+      node.live--;
+      node.deleted++;
+      this.explicitLive--;
+      if (node.live === 0) list.splice(i, 1);
+    }
+  }
+}
+
+const models = new WeakMap<StreamLog, NodeModel>();
+
+/** The node model of a stream's log, in step with it. */
+export function nodeModel(log: StreamLog): NodeModel {
+  let model = models.get(log);
+  if (!model) {
+    model = new NodeModel(log);
+    models.set(log, model);
+  } else model.sync();
+  return model;
+}
+
+// ---- IDs ------------------------------------------------------------------------------------
+
+/** XADD's ID argument: `*`, `<ms>-*` or an explicit ID. */
+export type IdSpec =
+  | { readonly kind: 'auto' }
+  | { readonly kind: 'seq-auto'; readonly ms: bigint }
+  | { readonly kind: 'explicit'; readonly id: StreamId };
+
+/**
+ * The ID XADD gives a new entry after `last` (streamAppendItem): `*` takes the clock unless the
+ * last ID is at or ahead of it, then the next sequence. Throws Redis's error otherwise.
+ */
+export function nextStreamId(last: StreamId, spec: IdSpec, nowMs: bigint): StreamId {
+  let id: StreamId;
+  if (spec.kind === 'auto') {
+    if (nowMs > last.ms) return new StreamId(nowMs, 0n);
+    const next = last.next();
+    if (next === null) throw Errors.streamExhausted();
+    return next;
+  } else if (spec.kind === 'seq-auto') {
+    if (spec.ms === last.ms) {
+      // Redis 7.0 answers this overflow with its "too large" error, not the ID one.
+      if (last.seq === U64_MAX) throw Errors.xaddTooLarge();
+      return new StreamId(last.ms, last.seq + 1n);
+    }
+    id = new StreamId(spec.ms, 0n);
+  } else id = spec.id;
+  if (id.compare(last) <= 0) throw Errors.xaddIdTooSmall();
+  return id;
+}
+
+/** The ID of the last live entry (Redis streamLastValidID), null when the stream is empty. */
+export async function lastLiveId(log: StreamLog): Promise<StreamId | null> {
+  if (log.length === 0) return null;
+  const last = await log.read(StreamId.ZERO, StreamId.MAX, 1, true);
+  return last[0]?.id ?? null;
+}
+
+/** The highest entry ID the log still holds in its files (deleted and trimmed ones too). */
+function highestStoredId(log: StreamLog): StreamId {
+  for (let i = log.segments.length - 1; i >= 0; i--) {
+    const last = log.segments[i]?.lastId;
+    if (last) return last;
+  }
+  return StreamId.ZERO;
+}
+
+// ---- operations -----------------------------------------------------------------------------
+
+/** Where a change's durability wait goes (the command context: the reply waits for it). */
+export interface DurableSink {
+  afterDurable(log: StreamLog, seq: number): void;
+}
+
+export interface XaddRequest {
+  readonly id: IdSpec;
+  /** field, value, field, value... */
+  readonly fields: readonly Buffer[];
+  readonly noMkStream: boolean;
+  readonly trim: TrimArgs | null;
+  /** The clock for `*` (tests pin it). */
+  readonly nowMs?: bigint;
+}
+
+function exactSpec(t: TrimArgs): TrimSpec {
+  return t.strategy === 'maxlen'
+    ? { maxLen: t.maxLen, approx: false, limit: 0 }
+    : { minId: t.minId, approx: false, limit: 0 };
+}
+
+/** XADD's trim as storage takes it, and what an approximate one removes from the model. */
+async function planXaddTrim(
+  model: NodeModel,
+  trim: TrimArgs | null,
+  lengthAfter: number,
+  tail: TailPlan,
+): Promise<{ spec?: TrimSpec; approx: { entries: number; nodes: number } | null }> {
+  if (!trim) return { approx: null };
+  if (!trim.approx) return { spec: exactSpec(trim), approx: null };
+  const approx = await model.planApprox(trim, lengthAfter, tail);
+  if (approx.entries === 0) return { approx };
+  return { spec: { maxLen: lengthAfter - approx.entries, approx: false, limit: 0 }, approx };
+}
+
+/** XADD: appends one entry and trims in the same log command; null when NOMKSTREAM stops it. */
+export async function xadd(
+  broker: Broker,
+  sink: DurableSink,
+  db: number,
+  key: Buffer,
+  req: XaddRequest,
+): Promise<StreamId | null> {
+  if (req.id.kind === 'explicit' && req.id.id.isZero()) throw Errors.xaddIdZero();
+  const existing = broker.keyspace.stream(db, key);
+  if (!existing && req.noMkStream) return null;
+  const log = (existing ?? (await broker.keyspace.streamOrCreate(db, key))).log;
+  if (log.lastId.equals(StreamId.MAX)) throw Errors.streamExhausted();
+  const now = req.nowMs ?? BigInt(Date.now());
+  const id = nextStreamId(log.lastId, req.id, now);
+  if (fieldsBytes(req.fields) > ENTRY_MAX_BYTES) throw Errors.xaddTooLarge();
+  const model = nodeModel(log);
+  const tail = model.planAppend(id, req.fields);
+  const lengthAfter = log.length + 1;
+  const trim = await planXaddTrim(model, req.trim, lengthAfter, tail);
+  const make = (last: StreamId) => {
+    // The key lock keeps every other writer out, so the ID chosen above still holds.
+    assert(nextStreamId(last, req.id, now).equals(id), 'XADD runs under its key lock');
+    return [{ id, fields: req.fields }];
+  };
+  const done = await log.appendApplied(make, trim.spec).catch((err: unknown) => {
+    if (err instanceof StorageError && err.code === 'LIMIT') throw Errors.xaddTooLarge();
+    throw err;
+  });
+  model.commitAppend(tail);
+  if (trim.approx) {
+    assert(done.trimmed === trim.approx.entries, 'storage removes what the node model resolved');
+    model.dropHead(trim.approx.nodes);
+  } else if (req.trim) model.applyExact(req.trim, done.trimmed, lengthAfter);
+  model.note();
+  sink.afterDurable(log, done.seq);
+  broker.blocking.signal(keyId(db, key));
+  return id;
+}
+
+/** XTRIM: resolves with the number of entries removed. */
+export async function xtrim(sink: DurableSink, value: StreamValue, t: TrimArgs): Promise<number> {
+  const log = value.log;
+  const model = nodeModel(log);
+  const lengthBefore = log.length;
+  if (t.approx) {
+    const plan = await model.planApprox(t, lengthBefore, null);
+    if (plan.entries > 0) {
+      const spec = { maxLen: lengthBefore - plan.entries, approx: false, limit: 0 };
+      const { removed, seq } = await log.trimApplied(spec);
+      assert(removed === plan.entries, 'storage removes what the node model resolved');
+      sink.afterDurable(log, seq);
+    }
+    model.dropHead(plan.nodes);
+    model.note();
+    return plan.entries;
+  }
+  const { removed, seq } = await log.trimApplied(exactSpec(t));
+  model.applyExact(t, removed, lengthBefore);
+  model.note();
+  sink.afterDurable(log, seq);
+  return removed;
+}
+
+/** XDEL: resolves with how many of `ids` existed (and are now deleted). */
+export async function xdel(
+  sink: DurableSink,
+  value: StreamValue,
+  ids: readonly StreamId[],
+): Promise<number> {
+  const log = value.log;
+  const model = nodeModel(log);
+  const seen = new Set<string>();
+  const existing: StreamId[] = [];
+  for (const id of ids) {
+    const k = id.toString();
+    if (seen.has(k)) continue;
+    seen.add(k);
+    if ((await log.read(id, id, 1, false)).length === 1) existing.push(id);
+  }
+  if (existing.length === 0) return 0;
+  const { count, seq } = await log.deleteApplied(existing);
+  assert(count === existing.length, 'XDEL deletes the IDs it found, under its key lock');
+  model.applyDelete(existing);
+  model.note();
+  sink.afterDurable(log, seq);
+  return count;
+}
+
+export interface XsetidRequest {
+  readonly lastId: StreamId;
+  /** null: unchanged. */
+  readonly entriesAdded: bigint | null;
+  /** null: unchanged (Redis also leaves it for 0-0). */
+  readonly maxDeletedId: StreamId | null;
+}
+
+/** XSETID, after argument checks: the stream-dependent checks, then the counters. */
+export async function xsetid(
+  sink: DurableSink,
+  value: StreamValue,
+  req: XsetidRequest,
+): Promise<void> {
+  const log = value.log;
+  const model = nodeModel(log); // in step before the counters change, noted after
+  const top = await lastLiveId(log);
+  if (top !== null) {
+    if (req.lastId.compare(top) < 0) throw Errors.xsetidBelowTopItem();
+    if (req.entriesAdded !== null && BigInt(log.length) > req.entriesAdded) {
+      throw Errors.xsetidEntriesAddedBelowLength();
+    }
+  }
+  // Redis 7.0 lets the last ID fall below deleted or trimmed entries; the log keeps IDs
+  // increasing in its files, so Sluice refuses that (Redis 7.2 refuses the deleted case too).
+  if (req.lastId.compare(highestStoredId(log)) < 0) {
+    if (req.lastId.compare(log.maxDeletedId) < 0) throw Errors.xsetidBelowMaxDeleted();
+    throw Errors.xsetidBelowStoredEntry();
+  }
+  const seq = await log.setCountersApplied(
+    req.lastId,
+    req.entriesAdded ?? log.entriesAdded,
+    req.maxDeletedId ?? log.maxDeletedId,
+  );
+  model.note();
+  sink.afterDurable(log, seq);
+}
+
+/** XRANGE / XREVRANGE over [start, end]; `count` 0 = all. */
+export function streamRange(
+  value: StreamValue,
+  start: StreamId,
+  end: StreamId,
+  count: number,
+  reverse: boolean,
+): Promise<StreamEntry[]> {
+  if (reverse) return value.log.read(start, end, count, true);
+  return value.log.read(start, end, count, false);
+}
+
+/** What XREAD reads after, per stream: an ID, or `+` (resolved at each attempt, as 7.4 does). */
+export type ReadAfter = StreamId | 'last-entry';
+
+/**
+ * One XREAD attempt: for each stream, the entries after its ID (at most `count`, 0 = all);
+ * streams with none are left out. A key that became another type fails with WRONGTYPE.
+ */
+export async function xreadAttempt(
+  broker: Broker,
+  db: number,
+  keys: readonly Buffer[],
+  after: readonly ReadAfter[],
+  count: number,
+): Promise<Array<[Buffer, StreamEntry[]]>> {
+  const out: Array<[Buffer, StreamEntry[]]> = [];
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as Buffer;
+    const value = broker.keyspace.stream(db, key);
+    if (!value || value.log.length === 0) continue;
+    let gt = after[i] as ReadAfter;
+    if (gt === 'last-entry') gt = (await lastLiveId(value.log))?.prev() ?? StreamId.ZERO;
+    const start = gt.next();
+    if (start === null) continue;
+    const entries = await value.log.read(start, StreamId.MAX, count, false);
+    if (entries.length > 0) out.push([key, entries]);
+  }
+  return out;
+}
