@@ -27,19 +27,24 @@ import type { TrimSpec } from '../../storage/trim';
 import { StorageError } from '../../storage/errors';
 import { StreamId, U64_MAX } from '../../storage/id';
 import { Errors } from '../errors';
+import {
+  APPROX_TRIM_DEFAULT_LIMIT,
+  ENTRY_MAX_BYTES,
+  MODEL_MAX_NODES,
+  NODE_MAX_BYTES,
+  NODE_MAX_ENTRIES,
+} from '../limits';
 import type { Broker } from './broker';
 import { keyId, type StreamValue } from './keyspace';
 
-/** Redis stream-node-max-entries default: entries (live or deleted) per node. */
-export const NODE_MAX_ENTRIES = 100;
-/** Redis stream-node-max-bytes default: a node's listpack stays below this. */
-export const NODE_MAX_BYTES = 4096;
-/** Redis's LIMIT for `~` trims when none is given: 100 * stream-node-max-entries. */
-export const APPROX_TRIM_DEFAULT_LIMIT = 100 * NODE_MAX_ENTRIES;
-/** Redis STREAM_LISTPACK_MAX_SIZE: XADD refuses entries whose fields and values exceed it. */
-export const ENTRY_MAX_BYTES = 1 << 30;
-/** Emulated nodes kept per stream (about 200 bytes each); older ones fold into a lazy region. */
-export const MODEL_MAX_NODES = 4096;
+export {
+  APPROX_TRIM_DEFAULT_LIMIT,
+  ENTRY_MAX_BYTES,
+  MODEL_MAX_NODES,
+  NODE_MAX_BYTES,
+  NODE_MAX_ENTRIES,
+};
+
 /** The node model's settings: tests lower maxNodes to exercise folding. */
 export const nodeModelSettings = { maxNodes: MODEL_MAX_NODES };
 

@@ -35,7 +35,10 @@ export function resolveRow(table: CommandTable, args: readonly Buffer[]): Comman
 export function toErrorReply(err: unknown): Reply {
   if (err instanceof CommandError) return errorReply(err.message, err.status);
   if (err instanceof StorageError) {
-    return errorReply(`ERR ${err.message}`, err.code === 'WRITE_FAILED' ? 503 : 500);
+    // LIMIT and INVALID are requests storage refused (too large, IDs not increasing): the
+    // client's to fix. WRITE_FAILED and CLOSED are the server's state; CORRUPT is a bad disk.
+    const status = { LIMIT: 400, INVALID: 400, WRITE_FAILED: 503, CLOSED: 503, CORRUPT: 500 };
+    return errorReply(`ERR ${err.message}`, status[err.code]);
   }
   const text = err instanceof Error ? err.message : String(err);
   return errorReply(`ERR internal error: ${text}`, 500);

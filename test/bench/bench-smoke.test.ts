@@ -42,3 +42,19 @@ describe('storage benchmark', () => {
     for (const r of rss) expect(r.notes['rssMB']).toBeGreaterThan(0);
   }, 120_000);
 });
+
+describe('streams benchmark', () => {
+  it('runs every case at the small size and reports sane numbers', async () => {
+    const { runStreamsBench } = await import('../../bench/streams');
+    const results = await runStreamsBench('small');
+    for (const prefix of ['XADD', 'XRANGE', 'XREADGROUP', 'PEL of']) {
+      expect(
+        results.some((r) => r.name.startsWith(prefix)),
+        prefix,
+      ).toBe(true);
+    }
+    for (const r of results) expectSane(r);
+    const pel = results.find((r) => r.name.startsWith('PEL of'));
+    expect(pel?.notes['pending']).toBe(20_000);
+  }, 120_000);
+});
