@@ -6,10 +6,18 @@
 /** The longest delay setTimeout honours (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 0x7fffffff;
 
-export type WakeReason = 'ready' | 'timeout' | 'aborted';
+export type WakeReason = 'ready' | 'served' | 'timeout' | 'aborted';
+
+/**
+ * A waiter's synchronous attempt to take data from `key` the moment it is signalled (list
+ * pops): true when it served itself. Waiters that cannot be served keep their place, so a
+ * push of N values serves the N oldest waiters and nobody else sees the values first.
+ */
+export type Serve = (key: string) => boolean;
 
 interface Waiter {
   readonly keys: readonly string[];
+  readonly serve: Serve | undefined;
   readonly resolve: (r: WakeReason) => void;
   timer: NodeJS.Timeout | null;
 }
@@ -28,12 +36,15 @@ export class Blocking {
     return keys.map((k) => this.versions.get(k) ?? 0);
   }
 
-  /** Wakes every waiter on `key`, oldest first. */
+  /** Wakes the waiters on `key`, oldest first; those with `serve` are served synchronously. */
   signal(key: string): void {
     this.versions.set(key, (this.versions.get(key) ?? 0) + 1);
     const set = this.byKey.get(key);
     if (!set) return;
-    for (const w of [...set]) this.finish(w, 'ready');
+    for (const w of [...set]) {
+      if (!w.serve) this.finish(w, 'ready');
+      else if (w.serve(key)) this.finish(w, 'served');
+    }
   }
 
   /**
@@ -45,12 +56,13 @@ export class Blocking {
     seen: readonly number[],
     timeoutMs: number,
     abort?: AbortSignal,
+    serve?: Serve,
   ): Promise<WakeReason> {
     if (abort?.aborted) return Promise.resolve('aborted');
     const now = this.versionsOf(keys);
     if (now.some((v, i) => v !== seen[i])) return Promise.resolve('ready');
     return new Promise((resolve) => {
-      const w: Waiter = { keys, resolve, timer: null };
+      const w: Waiter = { keys, serve, resolve, timer: null };
       this.waiting++;
       for (const k of keys) {
         let set = this.byKey.get(k);

@@ -95,7 +95,12 @@ export class Dispatcher {
       const b: Blocked = res;
       const keys = b.keys.map((k) => keyId(ctx.db, k));
       const left = deadline === Infinity ? 0 : Math.max(1, deadline - Date.now());
-      const why = await this.broker.blocking.wait(keys, versions, left, ctx.session.abort);
+      let served: Reply | null = null;
+      const serve = b.serve
+        ? (key: string) => (served = (b.serve as (k: string) => Reply | null)(key)) !== null
+        : undefined;
+      const why = await this.broker.blocking.wait(keys, versions, left, ctx.session.abort, serve);
+      if (why === 'served' && served !== null) return served;
       if (why !== 'ready') return b.onTimeout;
       versions = this.broker.blocking.versionsOf(keys);
       res = await this.locked(lock, keys, b.retry);

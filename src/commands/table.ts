@@ -27,6 +27,12 @@ export interface Blocked {
   readonly retry: () => HandlerResult | Promise<HandlerResult>;
   /** The reply when the wait times out. */
   readonly onTimeout: Reply;
+  /**
+   * Synchronous service at the moment a key is signalled (list pops): applies the command to
+   * `key` (a keyId) and returns its reply, or null when it cannot (the client stays blocked,
+   * in its place). Without it the dispatcher calls `retry` after waking.
+   */
+  readonly serve?: (key: string) => Reply | null;
 }
 
 export type HandlerResult = Reply | Blocked;
