@@ -7,7 +7,7 @@ import type { JsonReply } from '../fixtures/broker-child';
 const FIXTURE = path.join(import.meta.dirname, '..', 'fixtures', 'broker-child.ts');
 
 export class ChildBroker {
-  private readonly pending: Array<(r: JsonReply) => void> = [];
+  private readonly pending = new Map<number, Array<(r: JsonReply) => void>>();
   private exited: Promise<void>;
 
   private constructor(readonly proc: ChildProcess) {
@@ -24,20 +24,28 @@ export class ChildBroker {
     await new Promise<void>((resolve, reject) => {
       proc.once('exit', (code) => reject(new Error(`broker child exited early (${code})`)));
       lines.on('line', (line) => {
-        const msg = JSON.parse(line) as { ready?: boolean; reply?: JsonReply };
+        const msg = JSON.parse(line) as { ready?: boolean; s?: number; reply?: JsonReply };
         if (msg.ready) resolve();
-        else child.pending.shift()?.(msg.reply as JsonReply);
+        else child.pending.get(msg.s ?? 0)?.shift()?.(msg.reply as JsonReply);
       });
     });
     return child;
   }
 
-  /** Sends a command; resolves with its reply (never, if the process dies first). */
+  /** Sends a command in session 0; resolves with its reply (never, if the process dies first). */
   call(...args: (string | Buffer)[]): Promise<JsonReply> {
-    const line = JSON.stringify(args.map((a) => Buffer.from(a).toString('base64')));
+    return this.callIn(0, ...args);
+  }
+
+  /** Sends a command in client session `s` (each session is like one connection). */
+  callIn(s: number, ...args: (string | Buffer)[]): Promise<JsonReply> {
+    const a = args.map((x) => Buffer.from(x).toString('base64'));
+    let queue = this.pending.get(s);
+    if (!queue) this.pending.set(s, (queue = []));
+    const q = queue;
     return new Promise((resolve) => {
-      this.pending.push(resolve);
-      this.proc.stdin!.write(`${line}\n`);
+      q.push(resolve);
+      this.proc.stdin!.write(`${JSON.stringify({ s, a })}\n`);
     });
   }
 
