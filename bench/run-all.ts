@@ -13,6 +13,7 @@ import {
 } from './harness';
 import { runStorageBench } from './storage';
 import { runStreamsBench } from './streams';
+import { runQueuesBench } from './queues';
 
 interface BenchModule {
   readonly name: string;
@@ -22,6 +23,7 @@ interface BenchModule {
 const MODULES: readonly BenchModule[] = [
   { name: 'storage', run: runStorageBench },
   { name: 'streams', run: runStreamsBench },
+  { name: 'queues', run: runQueuesBench },
 ];
 
 async function main(): Promise<void> {

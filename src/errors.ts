@@ -54,6 +54,18 @@ export const Errors = {
   storage: (detail: string) => e(`ERR ${detail}`, 503),
   /** Any other message Redis uses once; prefer a named entry for anything reused. */
   other: (text: string, status = 400) => e(text, status),
+  // lists
+  mustBePositive: () => e('ERR value is out of range, must be positive'),
+  indexOutOfRange: () => e('ERR index out of range'),
+  numkeysPositive: () => e('ERR numkeys should be greater than 0'),
+  countPositive: () => e('ERR count should be greater than 0'),
+  lposRankZero: () =>
+    e(
+      "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or " +
+        'use negative to start from the end of the list',
+    ),
+  lposCountNegative: () => e("ERR COUNT can't be negative"),
+  lposMaxlenNegative: () => e("ERR MAXLEN can't be negative"),
   // generic (keyspace) commands
   invalidCursor: () => e('ERR invalid cursor'),
   // consumer groups (XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO)

@@ -8,6 +8,11 @@ export {
   FSYNC_INTERVAL_MS,
   INDEX_CACHE_SEGMENTS,
   INDEX_INTERVAL_BYTES,
+  JOURNAL_COMPACT_MIN_BYTES,
+  JOURNAL_FRAME_TARGET_BYTES,
+  JOURNAL_MANIFEST_MAX_BYTES,
+  JOURNAL_PROBE_MAX_BYTES,
+  JOURNAL_SNAPSHOT_WRITE_BYTES,
   MAX_FRAME_BYTES,
   MAX_RECORD_BYTES,
   MAX_SEGMENT_BYTES,
@@ -31,3 +36,36 @@ export const APPROX_TRIM_DEFAULT_LIMIT = 100 * NODE_MAX_ENTRIES;
 export const ENTRY_MAX_BYTES = 1 << 30;
 /** Emulated nodes kept per stream (about 200 bytes each); older ones fold into a lazy region. */
 export const MODEL_MAX_NODES = 4096;
+
+// ---- HTTP front end (src/http) ---------------------------------------------------------------
+/** Loopback only by default: a broker without a token must not be reachable from outside. */
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_HTTP_PORT = 7380;
+/** Request bodies: 8 MiB covers batches of thousands of entries (fastify's default is 1 MiB). */
+export const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+/** The largest body limit an operator may set: a request is parsed whole in memory. */
+export const MAX_BODY_LIMIT_BYTES = 512 * 1024 * 1024;
+/** Long-polls end by then: proxies and load balancers commonly drop idle requests at 60 s. */
+export const DEFAULT_MAX_BLOCK_MS = 25_000;
+/** Commands in one POST /pipeline: bounds the replies held for one response. */
+export const MAX_PIPELINE_COMMANDS = 10_000;
+/** SSE comment line sent this often so proxies keep the stream open. */
+export const SSE_HEARTBEAT_MS = 15_000;
+/** An SSE or pub/sub subscriber whose unsent output passes this is cut off (Redis's hard limit). */
+export const SUBSCRIBER_OUTPUT_HARD_BYTES = 32 * 1024 * 1024;
+/** ...or stays above this for SUBSCRIBER_OUTPUT_SOFT_SECONDS (Redis's pubsub soft limit). */
+export const SUBSCRIBER_OUTPUT_SOFT_BYTES = 8 * 1024 * 1024;
+export const SUBSCRIBER_OUTPUT_SOFT_SECONDS = 60;
+/** Default cap on unacknowledged entries of an SSE consumer-group feed. */
+export const DEFAULT_SSE_MAX_UNACKED = 100;
+/** The largest maxUnacked an SSE group feed may ask for: bounds one consumer's PEL growth. */
+export const MAX_SSE_MAX_UNACKED = 100_000;
+/** The `retry:` line of every SSE stream: EventSource reconnects after this long. */
+export const SSE_RETRY_MS = 3000;
+/** Entries an SSE tail or group feed reads per command (`?count=`), and the most allowed. */
+export const DEFAULT_SSE_READ_COUNT = 100;
+export const MAX_SSE_READ_COUNT = 10_000;
+/** How often a group feed held at its maxUnacked cap looks at the PEL again for acks. */
+export const SSE_ACK_POLL_MS = 50;
+/** A stream that ended (shutdown, slow consumer) gets this long to flush, then is destroyed. */
+export const SSE_END_GRACE_MS = 1000;

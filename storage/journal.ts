@@ -1,52 +1,186 @@
 // The write-ahead journal for lists and keyspace metadata: a snapshot plus log parts plus a
-// manifest, compacted when the log outgrows the snapshot (see shared/reference/storage.md 8.6).
-// Records are opaque bytes of the layer above (one record = one command, in its resolved form);
-// the journal makes them durable in order and replays them at open.
+// MANIFEST naming them, compacted when the log outgrows the snapshot (shared/reference/
+// storage.md 8.6, the shape of Redis 7's multi-part AOF). Records are opaque bytes of the layer
+// above (one record = one command, in its resolved form); the journal makes them durable in
+// order and replays them at open.
 //
-// STUB: in-memory only, same API as the real journal (being written). Nothing is persisted.
-import type { Io } from './io';
-import type { Logger } from './errors';
+// Directory (the broker's <dataDir>/journal); formats in journal-format.ts, recovery and its
+// decision table in journal-recovery.ts:
+//   MANIFEST          the base snapshot and the log parts replayed after it, in order
+//   snap.<gen>        the base snapshot (none before the first compaction)
+//   wal.<gen>.<part>  log parts; only the last one listed is appended to
+//   *.tmp             a MANIFEST or snapshot being written
+//
+// Writer (as stream-log.ts): append() copies its record into the open frame at once and
+// returns a seq; a flush scheduled with setImmediate writes every frame of the tick in one
+// positional write, one write in flight; records arriving meanwhile form the next batch. Under
+// `always` one fdatasync then releases every waiter it covers (group commit); `everysec`
+// releases after the write and fdatasyncs at least once a second while dirty; `no` releases
+// after the write. A failed write or fsync is sticky: appends throw WRITE_FAILED, waiters
+// reject, and the part is cut back to its last good frame (under `always` the last synced one,
+// so rejected records do not come back at restart).
+//
+// Compaction, one at a time: after a flush when the log exceeds max(compactMinBytes, snapshot
+// bytes), or on compact(). Steps (the labels given to onCompactStep, each called once the step
+// is done) and what a crash right after each one leaves:
+//   BEGIN             nothing changed yet. Then, in the same tick, owner.snapshot() captures the
+//                     state and the records queued so far become the last of the old part.
+//   PART_CREATED      the writer fdatasync'd the old part and created wal.<g+1>.0: an empty
+//                     ORPHAN_FILE.
+//   SWITCHED          the MANIFEST lists the old snapshot, the old parts and wal.<g+1>.0, and
+//                     appends go there: a restart replays all of them.
+//   SNAPSHOT_WRITING  part of snap.<g+1>.tmp is written: a TEMP_FILE.
+//   SNAPSHOT_SYNCED   snap.<g+1>.tmp is complete and fdatasync'd: a TEMP_FILE.
+//   SNAPSHOT_RENAMED  snap.<g+1> is in place but not listed: an ORPHAN_FILE.
+//   MANIFEST_WRITTEN  the MANIFEST lists snap.<g+1> and the parts since the switch; the old
+//                     snapshot and parts are ORPHAN_FILEs.
+//   DONE              the old files are deleted.
+// No record is written to a part before a durable MANIFEST lists it (the writer holds them
+// until the switch is done), so whichever step a crash interrupts, the MANIFEST on disk covers
+// every record written. A restart reads one snapshot of the current state plus at most about
+// max(compactMinBytes, snapshot) of log: its cost follows the data, not the history.
+import assert from 'node:assert';
+import path from 'node:path';
+import { StorageError, silentLogger, type Logger } from './errors';
+import { nodeIo, type Io } from './io';
+import {
+  FSYNC_INTERVAL_MS,
+  JOURNAL_COMPACT_MIN_BYTES,
+  JOURNAL_FRAME_TARGET_BYTES,
+  JOURNAL_SNAPSHOT_WRITE_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_RECORD_BYTES,
+} from './limits';
+import {
+  FrameBuilder,
+  MAGIC_LOG,
+  RECORDS_HEADER_BYTES,
+  RECORD_PREFIX_BYTES,
+  comparePart,
+  partFileName,
+  writeManifest,
+  writeSnapshot,
+  type Manifest,
+  type PartName,
+  type SnapshotStep,
+} from './journal-format';
+import {
+  recoverJournal,
+  removeUnlisted,
+  type JournalOwner,
+  type JournalRecoveryReport,
+  type RecoveredJournal,
+} from './journal-recovery';
 import type { FsyncPolicy } from './stream-log';
 import type { OnCorruption } from './recovery';
 
+export type { JournalOwner, JournalRecoveryReport } from './journal-recovery';
+
+/** Compaction step boundaries, in order (see the top of this file). */
+export type CompactStep =
+  'BEGIN' | 'PART_CREATED' | 'SWITCHED' | SnapshotStep | 'MANIFEST_WRITTEN' | 'DONE';
+
 export interface JournalOptions {
+  /** Default 'everysec', as for the stream logs. */
   readonly fsync?: FsyncPolicy;
+  /** Default 'refuse'. */
   readonly onCorruption?: OnCorruption;
   readonly logger?: Logger;
   readonly io?: Io;
   /** Compaction starts when the log parts exceed max(this, last snapshot size). */
   readonly compactMinBytes?: number;
-}
-
-/** The state the journal protects, owned by the layer above (the lists). */
-export interface JournalOwner {
-  /** Forgets all state: replay starts (or starts again) from nothing. */
-  reset(): void;
-  /** One chunk of a snapshot, in the order snapshot() produced them. */
-  loadChunk(chunk: Buffer): void;
-  /** One record appended after the snapshot, in order. */
-  apply(record: Buffer): void;
-  /**
-   * The current state as chunks. Called synchronously at a tick boundary: it must capture
-   * what it needs at once (e.g. references to immutable values), then the journal consumes
-   * the iterator over later ticks while commands go on.
-   */
-  snapshot(): Iterable<Buffer>;
+  /** Called as each compaction step is done (crash tests kill the process there). */
+  readonly onCompactStep?: (step: CompactStep) => void;
 }
 
 export interface JournalStats {
+  /** Bytes of log parts since the last snapshot. */
   readonly logBytes: number;
   readonly snapshotBytes: number;
+  /** Compactions completed since open. */
   readonly compactions: number;
+  /** Records in the log since the last snapshot (what a restart replays after it). */
   readonly records: number;
 }
 
-export class Journal {
-  private seq = 0;
-  private records = 0;
-  private logBytes = 0;
+type Queued =
+  | { readonly type: 'frames'; readonly buf: Buffer; readonly length: number; readonly seq: number }
+  | { readonly type: 'switch'; readonly part: PartName };
 
-  private constructor(private readonly owner: JournalOwner) {}
+interface Waiter {
+  readonly seq: number;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+interface Settings {
+  readonly io: Io;
+  readonly logger: Logger;
+  readonly fsync: FsyncPolicy;
+  readonly compactMinBytes: number;
+  readonly onCompactStep: (step: CompactStep) => void;
+}
+
+export class Journal {
+  private readonly frames = new FrameBuilder(MAGIC_LOG, JOURNAL_FRAME_TARGET_BYTES);
+  private readonly io: Io;
+  private queue: Queued[] = [];
+  private seq = 0;
+  private writtenSeq = 0;
+  private syncedSeq = 0;
+  private waiters: Waiter[] = [];
+  private flushing = false;
+  private flushScheduled = false;
+  private flushRun: Promise<void> = Promise.resolve();
+  private syncRequested = false;
+  private failure: StorageError | null = null;
+  private cut: Promise<void> | null = null;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  private compaction: Promise<void> | null = null;
+  private compactionScheduled = false;
+  private switchWait: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  private readonly timer: NodeJS.Timeout | null = null;
+  private manifest: Manifest;
+  private part: PartName;
+  /** Bytes of the active part known fully written: a failure cuts back to here at most. */
+  private size: number;
+  /** Bytes of the active part known fdatasync'd. */
+  private syncedBytes: number;
+  /** Bytes and records of the listed parts before the active one (until a compaction ends). */
+  private earlierBytes: number;
+  private earlierRecords = 0;
+  private activeRecords: number;
+  private snapshotBytes: number;
+  private compactions = 0;
+  private maxGen: number;
+  /** What recovery found at open (labels of the decision table in journal-recovery.ts). */
+  readonly recovery: JournalRecoveryReport;
+
+  private constructor(
+    readonly dir: string,
+    private readonly owner: JournalOwner,
+    private readonly settings: Settings,
+    recovered: RecoveredJournal,
+    private fd: number,
+  ) {
+    this.io = settings.io;
+    this.manifest = recovered.manifest;
+    const parts = recovered.manifest.parts;
+    this.part = parts[parts.length - 1] as PartName;
+    this.size = recovered.partBytes[parts.length - 1] as number;
+    this.syncedBytes = this.size;
+    this.earlierBytes = recovered.partBytes.reduce((a, b) => a + b, 0) - this.size;
+    this.activeRecords = recovered.logRecords;
+    this.snapshotBytes = recovered.snapshotBytes;
+    this.maxGen = recovered.maxGen;
+    this.recovery = recovered.report;
+    assert(recovered.partBytes.length === parts.length, 'recovery sized every listed part');
+    if (settings.fsync === 'everysec') {
+      this.timer = setInterval(() => this.requestSync(), FSYNC_INTERVAL_MS);
+      this.timer.unref();
+    }
+  }
 
   /** Opens (creating if needed) the journal in `dir`, replaying it into `owner`. */
   static async open(
@@ -54,11 +188,30 @@ export class Journal {
     owner: JournalOwner,
     options: JournalOptions = {},
   ): Promise<Journal> {
-    void dir;
-    void options;
-    owner.reset();
-    return new Journal(owner);
+    const compactMinBytes = options.compactMinBytes ?? JOURNAL_COMPACT_MIN_BYTES;
+    if (!Number.isSafeInteger(compactMinBytes) || compactMinBytes < 0) {
+      throw new StorageError('INVALID', `compactMinBytes ${compactMinBytes} is not a byte count`);
+    }
+    const settings: Settings = {
+      io: options.io ?? nodeIo,
+      logger: options.logger ?? silentLogger,
+      fsync: options.fsync ?? 'everysec',
+      compactMinBytes,
+      onCompactStep: options.onCompactStep ?? (() => undefined),
+    };
+    const recovered = await recoverJournal(dir, owner, {
+      io: settings.io,
+      logger: settings.logger,
+      onCorruption: options.onCorruption ?? 'refuse',
+    });
+    const last = recovered.manifest.parts[recovered.manifest.parts.length - 1] as PartName;
+    const fd = await settings.io.open(path.join(dir, partFileName(last)), 'r+');
+    const size = await settings.io.fileSize(fd);
+    assert(size === recovered.partBytes[recovered.partBytes.length - 1], 'last part as replayed');
+    return new Journal(dir, owner, settings, recovered, fd);
   }
+
+  // ---- appends ------------------------------------------------------------------------
 
   /** Appends one command's record (already applied by the owner); returns its seq. */
   append(record: Buffer): number {
@@ -67,29 +220,329 @@ export class Journal {
 
   /** Appends records that must survive a crash together or not at all (MULTI/EXEC). */
   appendMany(records: readonly Buffer[]): number {
-    for (const r of records) this.logBytes += r.length;
-    this.records += records.length;
+    this.checkWritable();
+    if (records.length === 0) return this.seq;
+    let bytes = 0;
+    for (const r of records) {
+      if (r.length > MAX_RECORD_BYTES) {
+        throw new StorageError(
+          'LIMIT',
+          `journal record of ${r.length} bytes exceeds ${MAX_RECORD_BYTES}`,
+        );
+      }
+      bytes += RECORD_PREFIX_BYTES + r.length;
+    }
+    if (RECORDS_HEADER_BYTES + bytes > MAX_FRAME_BYTES) {
+      throw new StorageError(
+        'LIMIT',
+        `${records.length} journal records of ${bytes} bytes together exceed one frame ` +
+          `(${MAX_FRAME_BYTES} bytes)`,
+      );
+    }
+    this.frames.add(records, bytes);
+    this.activeRecords += records.length;
+    this.scheduleFlush();
     return ++this.seq;
+  }
+
+  /** The seq of the last append: whenDurable(lastSeq) waits for everything so far. */
+  get lastSeq(): number {
+    return this.seq;
   }
 
   /** Resolves once record `seq` is as durable as the fsync policy promises. */
   whenDurable(seq: number): Promise<void> {
-    void seq;
-    return Promise.resolve();
+    if (seq > this.seq) assert.fail(`whenDurable(${seq}) of a seq not handed out (${this.seq})`);
+    if (seq <= this.durableSeq()) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
   }
 
+  /** The sticky write failure, if any: the journal then refuses every append. */
   get writeFailure(): Error | null {
-    return null;
-  }
-
-  /** Compacts now: a new snapshot, then a new manifest, then old files go. */
-  async compact(): Promise<void> {
-    for (const _chunk of this.owner.snapshot()) void _chunk;
+    return this.failure;
   }
 
   stats(): JournalStats {
-    return { logBytes: this.logBytes, snapshotBytes: 0, compactions: 0, records: this.records };
+    return {
+      logBytes: this.earlierBytes + this.size,
+      snapshotBytes: this.snapshotBytes,
+      compactions: this.compactions,
+      records: this.earlierRecords + this.activeRecords,
+    };
   }
 
-  async close(): Promise<void> {}
+  private checkWritable(): void {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new StorageError('CLOSED', `the journal in ${this.dir} is closed`);
+  }
+
+  private durableSeq(): number {
+    return this.settings.fsync === 'always' ? this.syncedSeq : this.writtenSeq;
+  }
+
+  // ---- the writer ---------------------------------------------------------------------
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing) return;
+    this.flushScheduled = true;
+    setImmediate(this.startFlush);
+  }
+
+  private readonly startFlush = (): void => {
+    this.flushScheduled = false;
+    this.flushRun = this.flush();
+  };
+
+  /** everysec: called by the timer; syncs what was written since the last fdatasync. */
+  private requestSync(): void {
+    if (this.failure || this.writtenSeq <= this.syncedSeq) return;
+    this.syncRequested = true;
+    this.scheduleFlush();
+  }
+
+  /** Moves the frames appended so far to the write queue. */
+  private sealPending(): void {
+    if (this.frames.bytes === 0) return;
+    const { buf, length } = this.frames.take();
+    this.queue.push({ type: 'frames', buf, length, seq: this.seq });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (
+        !this.failure &&
+        (this.frames.bytes > 0 || this.queue.length > 0 || this.syncRequested)
+      ) {
+        this.sealPending();
+        const batch = this.queue;
+        this.queue = [];
+        await this.writeBatch(batch);
+        this.maybeCompact();
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      if (this.failure) await this.cutBack();
+      this.flushing = false;
+      if (!this.failure && (this.frames.bytes > 0 || this.queue.length > 0)) this.scheduleFlush();
+    }
+  }
+
+  private async writeBatch(batch: readonly Queued[]): Promise<void> {
+    for (const item of batch) {
+      if (item.type === 'switch') {
+        await this.switchPart(item.part);
+        continue;
+      }
+      await this.io.write(this.fd, item.buf.subarray(0, item.length), this.size);
+      this.size += item.length;
+      this.writtenSeq = item.seq;
+      this.frames.recycle(item.buf);
+    }
+    if (this.settings.fsync === 'always' || this.syncRequested) {
+      this.syncRequested = false;
+      await this.io.fdatasync(this.fd);
+      this.syncedSeq = this.writtenSeq;
+      this.syncedBytes = this.size;
+    }
+    this.settleWaiters();
+  }
+
+  /**
+   * The writer's half of a compaction: the old part is made durable, the new part created and
+   * listed in a durable MANIFEST, and only then written to.
+   */
+  private async switchPart(next: PartName): Promise<void> {
+    await this.io.fdatasync(this.fd);
+    this.syncedSeq = this.writtenSeq;
+    this.syncedBytes = this.size;
+    const fd = await this.io.open(path.join(this.dir, partFileName(next)), 'wx');
+    const manifest: Manifest = {
+      snapshotGen: this.manifest.snapshotGen,
+      parts: [...this.manifest.parts, next],
+    };
+    try {
+      this.step('PART_CREATED');
+      await writeManifest(this.dir, manifest);
+    } catch (err) {
+      await this.io.close(fd).catch(() => undefined);
+      throw err;
+    }
+    const old = this.fd;
+    this.manifest = manifest;
+    this.fd = fd;
+    this.part = next;
+    this.earlierBytes += this.size;
+    this.size = 0;
+    this.syncedBytes = 0;
+    await this.io.close(old).catch(() => undefined); // synced above: nothing left to lose
+    this.step('SWITCHED');
+    this.switchWait?.resolve();
+    this.switchWait = null;
+  }
+
+  private settleWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const durable = this.durableSeq();
+    const keep: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (w.seq <= durable) w.resolve();
+      else keep.push(w);
+    }
+    this.waiters = keep;
+  }
+
+  /** Makes the failure sticky; the writer (when idle, this call) then cuts the part back. */
+  private fail(err: unknown): void {
+    if (this.failure) return;
+    const message = err instanceof Error ? err.message : String(err);
+    const file = path.join(this.dir, partFileName(this.part));
+    this.failure = new StorageError(
+      'WRITE_FAILED',
+      `write to the journal (${file}) failed (${message}); the journal refuses writes`,
+      { cause: err },
+    );
+    this.settings.logger.error('journal write failed; refusing further writes', { file, message });
+    this.switchWait?.reject(this.failure);
+    this.switchWait = null;
+    if (!this.flushing) void this.cutBack();
+  }
+
+  /** After a failure: cuts the part back to the last good frame, settles every waiter. Once. */
+  private cutBack(): Promise<void> {
+    if (!this.failure) return Promise.resolve();
+    this.cut ??= this.cutNow(this.failure);
+    return this.cut;
+  }
+
+  private async cutNow(failure: StorageError): Promise<void> {
+    const keep = this.settings.fsync === 'always' ? this.syncedBytes : this.size;
+    await this.io.ftruncate(this.fd, keep).catch(() => undefined);
+    this.size = keep;
+    this.queue = [];
+    this.frames.take();
+    this.settleWaiters();
+    const rejected = this.waiters;
+    this.waiters = [];
+    for (const w of rejected) w.reject(failure);
+  }
+
+  private step(step: CompactStep): void {
+    this.settings.onCompactStep(step);
+  }
+
+  // ---- compaction ---------------------------------------------------------------------
+
+  /** Compacts now: a new snapshot, then a new MANIFEST, then the old files go. */
+  async compact(): Promise<void> {
+    this.checkWritable();
+    while (this.compaction) {
+      await this.compaction.catch(() => undefined);
+      this.checkWritable();
+    }
+    await this.startCompaction();
+  }
+
+  /** After a flush: starts a compaction, at the next tick boundary, once the log is large. */
+  private maybeCompact(): void {
+    if (this.compaction || this.compactionScheduled || this.failure || this.closed) return;
+    const { logBytes } = this.stats();
+    if (logBytes <= Math.max(this.settings.compactMinBytes, this.snapshotBytes)) return;
+    this.compactionScheduled = true;
+    setImmediate(() => {
+      this.compactionScheduled = false;
+      if (this.compaction || this.failure || this.closed) return;
+      this.startCompaction().catch(() => undefined); // sticky: reported by writeFailure
+    });
+  }
+
+  private startCompaction(): Promise<void> {
+    assert(this.compaction === null, 'one compaction at a time');
+    const run = this.runCompaction()
+      .catch((err: unknown) => {
+        this.fail(err);
+        throw this.failure ?? err;
+      })
+      .finally(() => {
+        this.compaction = null;
+      });
+    this.compaction = run;
+    return run;
+  }
+
+  private async runCompaction(): Promise<void> {
+    this.step('BEGIN');
+    const gen = ++this.maxGen;
+    const next: PartName = { gen, part: 0 };
+    // One synchronous block: the snapshot holds exactly the records queued before the switch.
+    const chunks = this.owner.snapshot();
+    this.sealPending();
+    this.queue.push({ type: 'switch', part: next });
+    this.earlierRecords += this.activeRecords;
+    this.activeRecords = 0;
+    await new Promise<void>((resolve, reject) => {
+      this.switchWait = { resolve, reject };
+      this.scheduleFlush();
+    });
+    const snapshotBytes = await writeSnapshot(
+      this.io,
+      this.dir,
+      gen,
+      chunks,
+      JOURNAL_SNAPSHOT_WRITE_BYTES,
+      (s) => this.step(s),
+    );
+    if (this.failure) throw this.failure;
+    const at = this.manifest.parts.findIndex((p) => comparePart(p, next) === 0);
+    assert(at >= 0, 'the part switched to is listed');
+    const manifest: Manifest = { snapshotGen: gen, parts: this.manifest.parts.slice(at) };
+    await writeManifest(this.dir, manifest);
+    this.manifest = manifest;
+    assert(manifest.parts.length === 1 && this.part === next, 'one part since the switch');
+    this.snapshotBytes = snapshotBytes;
+    this.earlierBytes = 0;
+    this.earlierRecords = 0;
+    this.compactions++;
+    this.step('MANIFEST_WRITTEN');
+    await removeUnlisted(this.dir, manifest, () => undefined);
+    this.step('DONE');
+    this.settings.logger.info('journal compacted', {
+      dir: this.dir,
+      snapshot: gen,
+      snapshotBytes,
+      logBytes: this.size,
+    });
+  }
+
+  // ---- close --------------------------------------------------------------------------
+
+  /**
+   * Waits for a running compaction, flushes, fdatasyncs and closes: every whenDurable then
+   * resolves. Never rejects (a shutdown goes on): a failure of that last flush rejects the
+   * whenDurable promises it leaves and stays in writeFailure. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.compaction?.catch(() => undefined);
+    if (!this.failure && (this.writtenSeq > this.syncedSeq || this.seq > this.writtenSeq)) {
+      this.syncRequested = true;
+      this.scheduleFlush();
+    }
+    while (this.flushScheduled || this.flushing) {
+      if (this.flushScheduled) await new Promise((resolve) => setImmediate(resolve));
+      else await this.flushRun;
+    }
+    await this.cutBack();
+    await this.io.close(this.fd).catch(() => undefined);
+    assert(this.failure || this.durableSeq() === this.seq, 'close leaves everything durable');
+  }
 }

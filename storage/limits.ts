@@ -27,3 +27,17 @@ export const CHECKPOINT_INTERVAL_MS = 60_000;
 export const INDEX_CACHE_SEGMENTS = 64;
 /** Open read descriptors for sealed segments kept per store (LRU). */
 export const READ_FD_CACHE = 128;
+
+// ---- the journal (storage/journal.ts) -------------------------------------------------------
+/** Compaction starts once the log parts exceed max(this, the last snapshot's size): Redis
+ * auto-aof-rewrite-min-size, so a small journal is not rewritten over and over. */
+export const JOURNAL_COMPACT_MIN_BYTES = 64 * 1024 * 1024;
+/** A flush closes its frame past this (at an append boundary), so replay reads stay small. */
+export const JOURNAL_FRAME_TARGET_BYTES = 1024 * 1024;
+/** Compaction writes the snapshot in writes of about this much, yielding to commands between. */
+export const JOURNAL_SNAPSHOT_WRITE_BYTES = 1024 * 1024;
+/** A MANIFEST names a snapshot and a few parts; a longer length field means corruption. */
+export const JOURNAL_MANIFEST_MAX_BYTES = 1024 * 1024;
+/** Past a bad frame, recovery reads at most this much looking for a valid frame (torn tail or
+ * corruption); a longer rest of the file is taken as corruption without probing. */
+export const JOURNAL_PROBE_MAX_BYTES = 256 * 1024 * 1024;

@@ -20,6 +20,9 @@ interface Waiter {
   readonly serve: Serve | undefined;
   readonly resolve: (r: WakeReason) => void;
   timer: NodeJS.Timeout | null;
+  /** Being served now: a signal its own move causes (BLMOVE k k) must not serve it again. */
+  serving: boolean;
+  done: boolean;
 }
 
 export class Blocking {
@@ -42,8 +45,18 @@ export class Blocking {
     const set = this.byKey.get(key);
     if (!set) return;
     for (const w of [...set]) {
-      if (!w.serve) this.finish(w, 'ready');
-      else if (w.serve(key)) this.finish(w, 'served');
+      // A waiter served by a nested signal (a move onto this key) is gone already.
+      if (w.done || w.serving) continue;
+      if (!w.serve) {
+        this.finish(w, 'ready');
+        continue;
+      }
+      w.serving = true;
+      try {
+        if (w.serve(key)) this.finish(w, 'served');
+      } finally {
+        w.serving = false;
+      }
     }
   }
 
@@ -62,7 +75,7 @@ export class Blocking {
     const now = this.versionsOf(keys);
     if (now.some((v, i) => v !== seen[i])) return Promise.resolve('ready');
     return new Promise((resolve) => {
-      const w: Waiter = { keys, serve, resolve, timer: null };
+      const w: Waiter = { keys, serve, resolve, timer: null, serving: false, done: false };
       this.waiting++;
       for (const k of keys) {
         let set = this.byKey.get(k);
@@ -90,6 +103,7 @@ export class Blocking {
       if (set && set.size === 0) this.byKey.delete(k);
     }
     if (!found) return;
+    w.done = true;
     this.waiting--;
     if (w.timer) clearTimeout(w.timer);
     w.resolve(reason);

@@ -1,24 +1,35 @@
-// The broker: the store, the keyspace over it, key locks and blocked clients. Commands reach
-// Redis semantics through it; front ends never touch storage directly.
+// The broker: the store (streams), the journal (lists), the keyspace over both, key locks and
+// blocked clients. Commands reach Redis semantics through it; front ends never touch storage
+// directly.
+import { Journal } from '../../storage/journal';
+import { silentLogger } from '../../storage/errors';
 import { Store, type StoreOptions } from '../../storage/store';
 import { Blocking } from './blocking';
 import { Keyspace } from './keyspace';
+import { Lists } from './lists';
 import { KeyLocks } from './locks';
+import { PubSub } from './pubsub';
 
 export interface BrokerOptions extends Omit<StoreOptions, 'extension'> {
   readonly dataDir: string;
   /** Number of databases (SELECT 0..n-1). */
   readonly databases?: number;
+  /** The journal compacts once its log exceeds max(this, the last snapshot). */
+  readonly journalCompactMinBytes?: number;
 }
 
 export class Broker {
   readonly blocking = new Blocking();
   readonly locks = new KeyLocks();
+  /** Pub/sub is in memory only: fire and forget, never stored. */
+  readonly pubsub = new PubSub();
   private closed = false;
 
   private constructor(
     readonly store: Store,
     readonly keyspace: Keyspace,
+    readonly lists: Lists,
+    readonly journal: Journal,
   ) {}
 
   static async open(options: BrokerOptions): Promise<Broker> {
@@ -28,13 +39,37 @@ export class Broker {
       extension: keyspace.groupsFactory,
     });
     keyspace.attach(store);
-    return new Broker(store, keyspace);
+    let blocking: Blocking | null = null;
+    const lists = new Lists(
+      keyspace,
+      (db, id) => blocking?.signal(String.fromCharCode(db) + id),
+      options.logger ?? silentLogger,
+    );
+    let journal: Journal;
+    try {
+      journal = await Journal.open(store.dataDir.journalDir, lists, {
+        fsync: options.fsync,
+        onCorruption: options.onCorruption,
+        logger: options.logger,
+        io: options.io,
+        compactMinBytes: options.journalCompactMinBytes,
+      });
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    lists.attach(journal);
+    keyspace.lists = lists;
+    const broker = new Broker(store, keyspace, lists, journal);
+    blocking = broker.blocking;
+    return broker;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.blocking.abortAll();
+    await this.journal.close();
     await this.store.close();
   }
 }

@@ -1,6 +1,6 @@
 // The keyspace: every key of every database with its type. Streams live in the store (one log
-// per key, its storage key being the database number byte followed by the key); lists join in
-// the queues work. Type checks (WRONGTYPE) happen here, once.
+// per key, its storage key being the database number byte followed by the key); lists live in
+// memory and change through the journal (lists.ts). Type checks (WRONGTYPE) happen here, once.
 //
 // SCAN order: each database also keeps its keys sorted by a 48-bit hash of the key (KeyOrder).
 // A SCAN cursor is a position in that hash space: a call returns keys whose hash is at or above
@@ -13,6 +13,7 @@ import type { Store } from '../../storage/store';
 import type { StreamLog } from '../../storage/stream-log';
 import { Errors } from '../errors';
 import { StreamGroups } from './groups';
+import { ListValue, type ListHost, type Lists } from './lists';
 
 export interface StreamValue {
   readonly type: 'stream';
@@ -20,7 +21,7 @@ export interface StreamValue {
   readonly groups: StreamGroups;
 }
 
-export type Value = StreamValue;
+export type Value = StreamValue | ListValue;
 export type ValueType = Value['type'];
 
 /** The store's key for `key` in database `db`. */
@@ -165,7 +166,7 @@ function lowerBound(chunk: readonly Slot[], hash: number, id: string): number {
 /** Streams dropped at once by DEL and FLUSH: bounds the open files and fsyncs in flight. */
 const DELETE_PARALLEL = 16;
 
-export class Keyspace {
+export class Keyspace implements ListHost {
   private readonly dbs: Array<Map<string, Value>>;
   private readonly orders: KeyOrder[];
   private readonly creating = new Map<string, Promise<StreamValue>>();
@@ -173,6 +174,8 @@ export class Keyspace {
   private readonly pendingGroups = new Map<string, StreamGroups>();
 
   private store: Store | null = null;
+  /** Set by the broker once the journal is open; every list change goes through it. */
+  lists: Lists | null = null;
 
   constructor(readonly databases: number) {
     this.dbs = Array.from({ length: databases }, () => new Map());
@@ -229,6 +232,45 @@ export class Keyspace {
     return v;
   }
 
+  /** The list at `key`, undefined when absent; WRONGTYPE when another type. */
+  list(db: number, key: Buffer): ListValue | undefined {
+    const v = this.get(db, key);
+    if (v && v.type !== 'list') throw Errors.wrongType();
+    return v;
+  }
+
+  // ---- ListHost: what lists.ts changes, by latin1 id ----------------------------------------
+
+  typeOf(db: number, id: string): string | undefined {
+    return this.db(db).get(id)?.type;
+  }
+
+  listById(db: number, id: string): ListValue | undefined {
+    const v = this.db(db).get(id);
+    return v?.type === 'list' ? v : undefined;
+  }
+
+  putList(db: number, id: string, value: ListValue): void {
+    assert(this.db(db).get(id)?.type !== 'stream', 'list put over a stream');
+    this.put(db, id, value);
+  }
+
+  removeList(db: number, id: string): void {
+    assert(this.db(db).get(id)?.type === 'list', 'removed list missing');
+    this.remove(db, id);
+  }
+
+  *listsOf(db: number): Generator<[string, ListValue]> {
+    for (const [id, v] of this.db(db)) if (v.type === 'list') yield [id, v];
+  }
+
+  /** Lists in every database (start-up report, metrics). */
+  listCount(): number {
+    let n = 0;
+    for (let db = 0; db < this.databases; db++) for (const _ of this.listsOf(db)) n++;
+    return n;
+  }
+
   /** The stream at `key`, created empty when absent. */
   async streamOrCreate(db: number, key: Buffer): Promise<StreamValue> {
     const existing = this.stream(db, key);
@@ -252,8 +294,12 @@ export class Keyspace {
   async delete(db: number, key: Buffer): Promise<boolean> {
     const v = this.get(db, key);
     if (!v) return false;
+    if (v.type === 'list') {
+      this.listsOrThrow().delete(db, key.toString('latin1'));
+      return true;
+    }
     this.remove(db, key.toString('latin1'));
-    if (v.type === 'stream' && this.store) await this.store.drop(v.log.key);
+    if (this.store) await this.store.drop(v.log.key);
     return true;
   }
 
@@ -280,10 +326,19 @@ export class Keyspace {
     const v = this.get(db, from);
     if (!v) throw Errors.noSuchKey();
     assert(!this.get(db, to) && !from.equals(to), 'rename target exists');
+    if (v.type === 'list') {
+      this.listsOrThrow().rename(db, from.toString('latin1'), to.toString('latin1'));
+      return;
+    }
     if (!this.store) throw Errors.other('ERR no store');
     this.remove(db, from.toString('latin1'));
     const log = await this.store.rename(v.log.key, storageKey(db, to));
     this.register(log);
+  }
+
+  private listsOrThrow(): Lists {
+    assert(this.lists, 'lists used before the journal opened');
+    return this.lists;
   }
 
   /** One step of SCAN over `db` from `cursor` (see the top): the keys and the next cursor. */

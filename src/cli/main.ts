@@ -1,9 +1,10 @@
 // `npm start` / `sluice serve`: loads the config, opens and recovers the data directory, runs
-// until SIGINT or SIGTERM, then flushes, checkpoints, releases the lock and exits 0.
+// until SIGINT or SIGTERM, then flushes, checkpoints, releases the lock and exits 0. Recovery
+// covers every stream and the lists' journal.
 import { loadConfig } from '../config';
 import { createLogger } from '../log';
 import { SHUTDOWN_TIMEOUT_MS } from '../limits';
-import { Store } from '../../storage/store';
+import { Broker } from '../broker/broker';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -12,7 +13,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const started = Date.now();
   logger.info('opening data directory', { dataDir: config.dataDir, fsync: config.fsync });
-  const store = await Store.open(config.dataDir, {
+  const broker = await Broker.open({
+    dataDir: config.dataDir,
     fsync: config.fsync,
     segmentBytes: config.segmentBytes,
     onCorruption: config.onCorruption,
@@ -21,7 +23,11 @@ async function main(): Promise<void> {
       if (Date.now() - started > 1000) logger.info('recovering streams', { done, total });
     },
   });
-  logger.info('ready', { streams: store.size, recoveryMs: Date.now() - started });
+  logger.info('ready', {
+    streams: broker.store.size,
+    lists: broker.keyspace.listCount(),
+    recoveryMs: Date.now() - started,
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -32,7 +38,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS);
     force.unref();
-    store.close().then(
+    broker.close().then(
       () => {
         logger.info('stopped');
         process.exit(0);

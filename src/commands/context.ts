@@ -35,4 +35,13 @@ export class Ctx {
   afterDurable(log: StreamLog, seq: number): void {
     if (seq > 0) this.durable.push(log.whenDurable(seq));
   }
+
+  /**
+   * The reply waits until every list change made so far is durable: after a change, so it is
+   * acknowledged only once stored; after a read, so nobody sees what a crash could take back.
+   */
+  afterLists(): void {
+    const seq = this.broker.lists.lastSeq;
+    if (seq > 0) this.durable.push(this.broker.lists.whenDurable(seq));
+  }
 }

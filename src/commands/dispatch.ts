@@ -44,7 +44,20 @@ export function toErrorReply(err: unknown): Reply {
   return errorReply(`ERR internal error: ${text}`, 500);
 }
 
+/** Told of every command once it is answered (metrics, INFO commandstats). */
+export type CommandObserver = (cmd: string, seconds: number, errorCode: string | null) => void;
+
+/** The error code of an error reply: its first word (ERR, WRONGTYPE, NOGROUP...). */
+function errorCode(r: Reply): string | null {
+  if (r.t !== 'error') return null;
+  const space = r.v.indexOf(' ');
+  return space < 0 ? r.v : r.v.slice(0, space);
+}
+
 export class Dispatcher {
+  /** Front ends set this once (metrics); null costs nothing. */
+  observer: CommandObserver | null = null;
+
   constructor(
     readonly table: CommandTable,
     readonly broker: Broker,
@@ -56,9 +69,15 @@ export class Dispatcher {
     try {
       row = resolveRow(this.table, args);
     } catch (err) {
-      return toErrorReply(err);
+      const reply = toErrorReply(err);
+      this.observer?.('unknown', 0, errorCode(reply));
+      return reply;
     }
-    return this.run(row, session, args);
+    if (!this.observer) return this.run(row, session, args);
+    const t0 = performance.now();
+    const reply = await this.run(row, session, args);
+    this.observer(row.name, (performance.now() - t0) / 1000, errorCode(reply));
+    return reply;
   }
 
   async run(row: CommandRow, session: Session, args: readonly Buffer[]): Promise<Reply> {

@@ -12,6 +12,7 @@ import type { CommandRow, Flag, Handler } from './table';
 async function deleteKeys(ctx: Ctx, keys: readonly Buffer[]): Promise<Reply> {
   const deleted = await ctx.broker.keyspace.deleteMany(ctx.db, keys);
   for (const key of deleted) ctx.broker.blocking.signal(keyId(ctx.db, key));
+  ctx.afterLists();
   return int(deleted.length);
 }
 
@@ -133,6 +134,7 @@ async function flush(ctx: Ctx, dbs: readonly number[]): Promise<Reply> {
     });
     for (const id of ids) ctx.broker.blocking.signal(id);
   }
+  ctx.afterLists();
   return OK;
 }
 
@@ -163,6 +165,7 @@ async function rename(ctx: Ctx, args: readonly Buffer[], nx: boolean): Promise<R
   await keyspace.rename(ctx.db, from, to);
   ctx.broker.blocking.signal(keyId(ctx.db, from));
   ctx.broker.blocking.signal(keyId(ctx.db, to));
+  ctx.afterLists();
   return nx ? int(1) : OK;
 }
 

@@ -43,7 +43,7 @@ function durableRead(ctx: Ctx, v: StreamValue): void {
   ctx.afterDurable(v.log, v.log.lastSeq);
 }
 
-function helpReply(container: string, lines: readonly string[]): Reply {
+export function helpReply(container: string, lines: readonly string[]): Reply {
   const head = `${container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`;
   return arr([head, ...lines, 'HELP', '    Prints this help.'].map((l) => simple(l)));
 }

@@ -3,9 +3,12 @@ import { CommandTable } from './table';
 import { genericRows } from './generic';
 import { streamsRows } from './streams';
 import { groupsRows } from './groups';
+import { listsRows } from './lists';
+import { pubsubRows } from './pubsub';
 
 export function buildCommandTable(): CommandTable {
-  return new CommandTable([...genericRows, ...streamsRows, ...groupsRows]);
+  const rows = [...genericRows, ...streamsRows, ...groupsRows, ...listsRows, ...pubsubRows];
+  return new CommandTable(rows);
 }
 
 export { CommandTable } from './table';

@@ -58,3 +58,19 @@ describe('streams benchmark', () => {
     expect(pel?.notes['pending']).toBe(20_000);
   }, 120_000);
 });
+
+describe('queues benchmark', () => {
+  it('runs every case at the small size and reports sane numbers', async () => {
+    const { runQueuesBench } = await import('../../bench/queues');
+    const results = await runQueuesBench('small');
+    for (const prefix of ['LPUSH + BRPOP', 'restart of the same', 'memory of']) {
+      expect(
+        results.some((r) => r.name.startsWith(prefix)),
+        prefix,
+      ).toBe(true);
+    }
+    for (const r of results) expectSane(r);
+    const restart = results.find((r) => r.name.includes('then restart'));
+    expect(restart?.notes['journalBytesPerOp']).toBeGreaterThan(0);
+  }, 120_000);
+});

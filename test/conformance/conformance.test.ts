@@ -13,8 +13,9 @@ import {
   type RespVersion,
 } from './harness';
 import { cases as genericCases } from './generic.cases';
-import { cases as streamCases } from './streams.cases';
+import { cases as streamCases, casesNeedingLists } from './streams.cases';
 import { cases as groupCases } from './groups.cases';
+import { cases as listCases } from './lists.cases';
 
 interface DataCase {
   readonly name: string;
@@ -24,8 +25,9 @@ interface DataCase {
 
 const families: Array<[string, readonly DataCase[]]> = [
   ['generic', genericCases],
-  ['streams', streamCases],
+  ['streams', [...streamCases, ...casesNeedingLists]],
   ['groups', groupCases],
+  ['lists', listCases],
 ];
 
 let redis: RedisServer;

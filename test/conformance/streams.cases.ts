@@ -9,8 +9,6 @@
 //   for it, while redis-server 7.0 here still answers "Invalid stream ID".
 // - XSETID below deleted or trimmed entries: Redis 7.0 accepts it, Sluice refuses it because
 //   its log keeps IDs increasing in its files (see src/broker/streams.ts xsetid).
-// - WRONGTYPE: Sluice has no second key type yet; `casesNeedingLists` holds those cases, checked
-//   against Redis with LPUSH, for when lists exist.
 // - Blocking reads that wait for another client: the runner drives one client per side (the
 //   behaviour tests in test/commands/streams.test.ts cover them).
 
@@ -886,7 +884,7 @@ export const cases: ConformanceCase[] = [
   ...xread,
 ];
 
-/** WRONGTYPE cases, checked against redis-server, for when Sluice has lists (LPUSH). */
+/** WRONGTYPE cases (a list made with LPUSH); conformance.test.ts runs them with `cases`. */
 export const casesNeedingLists: ConformanceCase[] = [
   { name: 'XADD on a list is WRONGTYPE', commands: [['LPUSH', 'l', 'x'], add('l', '1-1')] },
   {
