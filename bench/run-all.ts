@@ -14,6 +14,8 @@ import {
 import { runStorageBench } from './storage';
 import { runStreamsBench } from './streams';
 import { runQueuesBench } from './queues';
+import { runHttpBench } from './http';
+import { runRespBench } from './resp';
 
 interface BenchModule {
   readonly name: string;
@@ -24,6 +26,8 @@ const MODULES: readonly BenchModule[] = [
   { name: 'storage', run: runStorageBench },
   { name: 'streams', run: runStreamsBench },
   { name: 'queues', run: runQueuesBench },
+  { name: 'http', run: runHttpBench },
+  { name: 'resp', run: runRespBench },
 ];
 
 async function main(): Promise<void> {

@@ -7,6 +7,7 @@ import {
   DEFAULT_HOST,
   DEFAULT_HTTP_PORT,
   DEFAULT_MAX_BLOCK_MS,
+  DEFAULT_RESP_PORT,
   DEFAULT_SEGMENT_BYTES,
   MAX_BODY_LIMIT_BYTES,
   MAX_SEGMENT_BYTES,
@@ -20,6 +21,10 @@ export interface Config {
   host: string;
   /** 0: any free port (the bound port is printed at start). */
   httpPort: number;
+  /** RESP2/RESP3 port; 0: any free port. */
+  respPort: number;
+  /** False: no RESP listener (--no-resp). */
+  resp: boolean;
   dataDir: string;
   fsync: FsyncPolicy;
   segmentBytes: number;
@@ -86,6 +91,22 @@ const SETTINGS: Setting[] = [
     help: 'HTTP port; 0 picks a free one (printed at start)',
     parse: integer('--http-port', 0, 65535),
     fallback: DEFAULT_HTTP_PORT,
+  },
+  {
+    key: 'respPort',
+    flag: '--resp-port <port>',
+    env: 'SLUICE_RESP_PORT',
+    help: 'Redis protocol (RESP2/RESP3) port; 0 picks a free one (printed at start)',
+    parse: integer('--resp-port', 0, 65535),
+    fallback: DEFAULT_RESP_PORT,
+  },
+  {
+    key: 'resp',
+    flag: '--no-resp',
+    env: 'SLUICE_RESP',
+    help: 'do not listen for the Redis protocol',
+    parse: boolean,
+    fallback: true,
   },
   {
     key: 'dataDir',

@@ -69,3 +69,12 @@ export const MAX_SSE_READ_COUNT = 10_000;
 export const SSE_ACK_POLL_MS = 50;
 /** A stream that ended (shutdown, slow consumer) gets this long to flush, then is destroyed. */
 export const SSE_END_GRACE_MS = 1000;
+/** Pub/sub output held back to batch one loop turn's messages goes out once it reaches this. */
+export const SSE_CORK_MAX_BYTES = 64 * 1024;
+
+// ---- RESP front end (src/resp) -----------------------------------------------------------------
+export const DEFAULT_RESP_PORT = 6379;
+/** Parsed commands a connection may have waiting; past it, its socket stops being read. */
+export const RESP_MAX_QUEUED_COMMANDS = 4096;
+/** Unsent reply bytes after which a connection stops reading until its client catches up. */
+export const RESP_OUTPUT_PAUSE_BYTES = 4 * 1024 * 1024;

@@ -20,6 +20,8 @@ interface Waiter {
   readonly serve: Serve | undefined;
   readonly resolve: (r: WakeReason) => void;
   timer: NodeJS.Timeout | null;
+  /** Removes the abort listener once the wait is over (a session may block many times). */
+  unlisten: (() => void) | null;
   /** Being served now: a signal its own move causes (BLMOVE k k) must not serve it again. */
   serving: boolean;
   done: boolean;
@@ -75,7 +77,15 @@ export class Blocking {
     const now = this.versionsOf(keys);
     if (now.some((v, i) => v !== seen[i])) return Promise.resolve('ready');
     return new Promise((resolve) => {
-      const w: Waiter = { keys, serve, resolve, timer: null, serving: false, done: false };
+      const w: Waiter = {
+        keys,
+        serve,
+        resolve,
+        timer: null,
+        unlisten: null,
+        serving: false,
+        done: false,
+      };
       this.waiting++;
       for (const k of keys) {
         let set = this.byKey.get(k);
@@ -83,7 +93,11 @@ export class Blocking {
         set.add(w);
       }
       if (timeoutMs > 0) this.arm(w, timeoutMs);
-      abort?.addEventListener('abort', () => this.finish(w, 'aborted'), { once: true });
+      if (abort) {
+        const onAbort = () => this.finish(w, 'aborted');
+        abort.addEventListener('abort', onAbort, { once: true });
+        w.unlisten = () => abort.removeEventListener('abort', onAbort);
+      }
     });
   }
 
@@ -106,6 +120,7 @@ export class Blocking {
     w.done = true;
     this.waiting--;
     if (w.timer) clearTimeout(w.timer);
+    w.unlisten?.();
     w.resolve(reason);
   }
 

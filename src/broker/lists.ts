@@ -51,6 +51,7 @@ export interface ListHost {
 
 export class Lists implements JournalOwner {
   private journal: Journal | null = null;
+  private batch: Buffer[] | null = null;
   /** The journal seq of the last change made; replies wait for it to be durable. */
   lastSeq = 0;
 
@@ -74,7 +75,31 @@ export class Lists implements JournalOwner {
 
   private exec(op: ListOp): void {
     assert(this.journal, 'lists changed before the journal opened');
+    if (this.batch) {
+      const failure = this.journal.writeFailure;
+      if (failure) throw failure;
+      this.batch.push(encodeOp(op));
+      return;
+    }
     this.lastSeq = this.journal.append(encodeOp(op));
+  }
+
+  /**
+   * From here to endBatch() every change is held and then journaled as one atomic unit
+   * (MULTI/EXEC): after a crash all of them are there or none.
+   */
+  beginBatch(): void {
+    assert(!this.batch, 'nested list batches');
+    this.batch = [];
+  }
+
+  /** Journals the held changes together; returns the seq to wait for (0: none). */
+  endBatch(): number {
+    const records = this.batch ?? [];
+    this.batch = null;
+    if (records.length === 0 || !this.journal) return 0;
+    this.lastSeq = this.journal.appendMany(records);
+    return this.lastSeq;
   }
 
   /** Pushes values (in order, each onto `side`); returns the new length. */

@@ -1,33 +1,26 @@
-// `npm start` / `sluice serve`: loads the config, opens and recovers the data directory, runs
-// until SIGINT or SIGTERM, then flushes, checkpoints, releases the lock and exits 0. Recovery
-// covers every stream and the lists' journal.
+// `npm start` / `sluice serve`: loads the config, starts the HTTP front end (503 until ready),
+// opens and recovers the data directory, prints the bound addresses, runs until SIGINT or
+// SIGTERM, then stops gracefully (long-polls answered, event streams ended, everything flushed
+// and fsynced, lock released) and exits 0.
 import { loadConfig } from '../config';
 import { createLogger } from '../log';
 import { SHUTDOWN_TIMEOUT_MS } from '../limits';
-import { Broker } from '../broker/broker';
+import { SluiceServer } from '../server';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === 'serve') argv.shift();
   const config = loadConfig(argv);
   const logger = createLogger(config.logLevel);
-  const started = Date.now();
   logger.info('opening data directory', { dataDir: config.dataDir, fsync: config.fsync });
-  const broker = await Broker.open({
-    dataDir: config.dataDir,
-    fsync: config.fsync,
-    segmentBytes: config.segmentBytes,
-    onCorruption: config.onCorruption,
-    logger,
-    onProgress: (done, total) => {
-      if (Date.now() - started > 1000) logger.info('recovering streams', { done, total });
-    },
-  });
-  logger.info('ready', {
-    streams: broker.store.size,
-    lists: broker.keyspace.listCount(),
-    recoveryMs: Date.now() - started,
-  });
+  const server = await SluiceServer.start({ ...config, logger });
+  // One machine-readable line on stdout: scripts and the embedding API read the ports here.
+  const listening = {
+    http: server.httpUrl,
+    ...(server.respPort !== null ? { resp: `${server.config.host}:${server.respPort}` } : {}),
+  };
+  process.stdout.write(`${JSON.stringify({ listening })}\n`);
+  logger.info('listening', listening);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -38,7 +31,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS);
     force.unref();
-    broker.close().then(
+    server.stop().then(
       () => {
         logger.info('stopped');
         process.exit(0);
@@ -51,8 +44,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  // Keeps the process alive until a signal; front ends will hold it open once they exist.
-  setInterval(() => {}, 1 << 30);
 }
 
 main().catch((err: unknown) => {

@@ -11,6 +11,12 @@ export interface Session {
   resp: 2 | 3;
   /** Aborted when the client goes away: blocked commands end at once. */
   readonly abort?: AbortSignal;
+  /** This session's cap on blocking (RESP: none, as Redis); default ExecLimits.maxBlockMs. */
+  readonly maxBlockMs?: number;
+  /** Inside MULTI/EXEC: blocking commands answer at once, as if they timed out. */
+  denyBlocking?: boolean;
+  /** Runs inside Dispatcher.exclusive (EXEC): passes the gate that holds others back. */
+  inExec?: boolean;
 }
 
 export interface ExecLimits {

@@ -306,7 +306,7 @@ export const genericRows: CommandRow[] = [
   }),
   row('echo', {
     arity: 2,
-    flags: ['fast'],
+    flags: ['loading', 'stale', 'fast'],
     handler: echo,
     group: 'connection',
     summary: 'Returns the given string.',

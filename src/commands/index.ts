@@ -5,12 +5,23 @@ import { streamsRows } from './streams';
 import { groupsRows } from './groups';
 import { listsRows } from './lists';
 import { pubsubRows } from './pubsub';
+import { serverRows } from './server';
+import { connectionRows } from './connection';
 
 export function buildCommandTable(): CommandTable {
-  const rows = [...genericRows, ...streamsRows, ...groupsRows, ...listsRows, ...pubsubRows];
+  const rows = [
+    ...genericRows,
+    ...streamsRows,
+    ...groupsRows,
+    ...listsRows,
+    ...pubsubRows,
+    ...serverRows,
+    ...connectionRows,
+  ];
   return new CommandTable(rows);
 }
 
 export { CommandTable } from './table';
 export { Dispatcher } from './dispatch';
+export type { WriteDone } from './dispatch';
 export type { Session, ExecLimits } from './context';

@@ -218,8 +218,9 @@ function blockingMove(
 ): HandlerResult {
   const attempt = (): HandlerResult => {
     if (keyspace(ctx).list(ctx.db, src)) return moveOnce(ctx, src, dst, sides[0], sides[1]);
-    // Redis 7.0 answers a timed-out BLMOVE with a null array, like the other blocking pops.
-    return blockOn(ctx, [src], timeoutMs, attempt, NIL_ARRAY, (id) => {
+    // Redis 7.0 answers a timed-out BLMOVE with a null array, like the other blocking pops,
+    // but one inside MULTI with a null bulk string.
+    const blocked = blockOn(ctx, [src], timeoutMs, attempt, NIL_ARRAY, (id) => {
       if (id !== idOf(src) || !ready(ctx, id)) return null;
       // Redis unblocks the client with WRONGTYPE when the destination is of another type.
       const dstType = keyspace(ctx).typeOf(ctx.db, idOf(dst));
@@ -229,6 +230,7 @@ function blockingMove(
       }
       return moveOnce(ctx, src, dst, sides[0], sides[1]);
     });
+    return { ...blocked, onDenied: NIL };
   };
   return attempt();
 }
@@ -550,7 +552,7 @@ export const listsRows: CommandRow[] = [
   }),
   row('blpop', {
     arity: -3,
-    flags: ['write', 'blocking'],
+    flags: ['write', 'noscript', 'blocking'],
     keyRange: [1, -2, 1],
     handler: blockingPop(Side.Left),
     summary: 'Removes and returns the first element in a list. Blocks until one is available.',
@@ -558,7 +560,7 @@ export const listsRows: CommandRow[] = [
   }),
   row('brpop', {
     arity: -3,
-    flags: ['write', 'blocking'],
+    flags: ['write', 'noscript', 'blocking'],
     keyRange: [1, -2, 1],
     handler: blockingPop(Side.Right),
     summary: 'Removes and returns the last element in a list. Blocks until one is available.',
@@ -566,7 +568,7 @@ export const listsRows: CommandRow[] = [
   }),
   row('blmove', {
     arity: 6,
-    flags: ['write', 'denyoom', 'blocking'],
+    flags: ['write', 'denyoom', 'noscript', 'blocking'],
     keyRange: [1, 2, 1],
     handler: blmove,
     summary: 'Pops an element from a list, pushes it to another list and returns it.',
@@ -574,7 +576,7 @@ export const listsRows: CommandRow[] = [
   }),
   row('brpoplpush', {
     arity: 4,
-    flags: ['write', 'denyoom', 'blocking'],
+    flags: ['write', 'denyoom', 'noscript', 'blocking'],
     keyRange: [1, 2, 1],
     handler: brpoplpush,
     summary: 'Pops an element from a list, pushes it to another list and returns it.',

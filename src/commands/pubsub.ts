@@ -64,14 +64,14 @@ const INTROSPECT: readonly Flag[] = ['pubsub', 'loading', 'stale'];
 export const pubsubRows: CommandRow[] = [
   row('publish', {
     arity: 3,
-    flags: ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'],
+    flags: ['pubsub', 'loading', 'stale', 'fast'],
     handler: publish,
     summary: 'Posts a message to a channel.',
     since: '2.0.0',
   }),
   row('spublish', {
     arity: 3,
-    flags: ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'],
+    flags: ['pubsub', 'loading', 'stale', 'fast'],
     keyRange: [1, 1, 1],
     handler: spublish,
     summary: 'Post a message to a shard channel',

@@ -16,7 +16,8 @@ export type Flag =
   | 'fast'
   | 'no_auth'
   | 'may_replicate'
-  | 'movablekeys';
+  | 'movablekeys'
+  | 'allow_busy';
 
 /** A handler's answer when it must wait for data: the dispatcher blocks, then calls retry. */
 export interface Blocked {
@@ -27,6 +28,8 @@ export interface Blocked {
   readonly retry: () => HandlerResult | Promise<HandlerResult>;
   /** The reply when the wait times out. */
   readonly onTimeout: Reply;
+  /** The reply where blocking is not allowed (inside MULTI), when it differs from onTimeout. */
+  readonly onDenied?: Reply;
   /**
    * Synchronous service at the moment a key is signalled (list pops): applies the command to
    * `key` (a keyId) and returns its reply, or null when it cannot (the client stays blocked,

@@ -16,6 +16,7 @@ import { cases as genericCases } from './generic.cases';
 import { cases as streamCases, casesNeedingLists } from './streams.cases';
 import { cases as groupCases } from './groups.cases';
 import { cases as listCases } from './lists.cases';
+import { cases as serverCases } from './server.cases';
 
 interface DataCase {
   readonly name: string;
@@ -28,6 +29,7 @@ const families: Array<[string, readonly DataCase[]]> = [
   ['streams', [...streamCases, ...casesNeedingLists]],
   ['groups', groupCases],
   ['lists', listCases],
+  ['server', serverCases],
 ];
 
 let redis: RedisServer;

@@ -1,0 +1,393 @@
+// The HTTP front end under load (autocannon on 127.0.0.1, in a worker thread so the server keeps
+// the main thread): XADD of one entry per request against a bare fastify route that parses the
+// same JSON body (the ceiling), under everysec and always; XADD of 100 entries per request;
+// XREADGROUP COUNT 100 + XACK consumers against a producer at 80% of its maximum; PUBLISH to
+// 100 SSE subscribers (deliveries per second, publish-to-receive latency).
+//
+// Usage: tsx bench/http.ts [--full]
+import { Worker } from 'node:worker_threads';
+import autocannon from 'autocannon';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Reply } from '../src/commands/reply';
+import { SluiceServer } from '../src/server';
+import {
+  Latencies,
+  printTable,
+  progress,
+  round,
+  throughputResult,
+  withTarget,
+  withTempDir,
+  type BenchSize,
+  type Result,
+} from './harness';
+import { GROUP_CONSUMERS_JS, PUBSUB_CLIENTS_JS } from './http-workers';
+
+/**
+ * How much load a case gets: a duration in seconds (full size), or a number of requests (small
+ * size: every case finishes some requests however loaded the machine is).
+ */
+type Load = { readonly duration: number } | { readonly amount: number };
+
+interface Sizes {
+  readonly single: Load;
+  readonly batch: Load;
+  readonly group: Load;
+  /** autocannon's worker threads: 0 runs it on the main thread (quicker to start). */
+  readonly cannonWorkers: number;
+  readonly subscribers: number;
+  /** Messages published flat out; the paced run publishes `pacedPerSec` for `pacedSeconds`. */
+  readonly messages: number;
+  readonly pacedPerSec: number;
+  readonly pacedSeconds: number;
+}
+
+const SIZES: Record<BenchSize, Sizes> = {
+  small: {
+    single: { amount: 300 },
+    batch: { amount: 20 },
+    group: { amount: 300 },
+    cannonWorkers: 0,
+    subscribers: 10,
+    messages: 200,
+    pacedPerSec: 100,
+    pacedSeconds: 1,
+  },
+  full: {
+    single: { duration: 10 },
+    batch: { duration: 10 },
+    group: { duration: 10 },
+    cannonWorkers: 1,
+    subscribers: 100,
+    messages: 3000,
+    pacedPerSec: 100,
+    pacedSeconds: 10,
+  },
+};
+
+const CONNECTIONS = 50;
+const VALUE = 'v'.repeat(90);
+const ONE_ENTRY = JSON.stringify({ fields: { n: '1', v: VALUE } });
+const BATCH = 100;
+/** 10 requests of 100 entries in flight are 1,000 XADDs queued: enough to fill group commits. */
+const BATCH_CONNECTIONS = 10;
+const BATCH_BODY = JSON.stringify({
+  entries: Array.from({ length: BATCH }, (_, i) => ({ fields: { n: String(i), v: VALUE } })),
+});
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+interface Cannon {
+  readonly okPerSec: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly seconds: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+async function cannon(
+  url: string,
+  body: string,
+  load: Load,
+  sizes: Sizes,
+  extra: { overallRate?: number; connections?: number } = {},
+): Promise<Cannon> {
+  const t0 = performance.now();
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    headers: JSON_HEADERS,
+    body,
+    connections: CONNECTIONS,
+    ...(sizes.cannonWorkers > 0 ? { workers: sizes.cannonWorkers } : {}),
+    ...load,
+    ...extra,
+  });
+  // autocannon reports whole seconds for a number of requests: time those runs here.
+  const seconds = 'amount' in load ? (performance.now() - t0) / 1000 : r.duration;
+  const ok = r['2xx'];
+  return {
+    okPerSec: ok / seconds,
+    ok,
+    failed: r.non2xx + r.errors + r.timeouts,
+    seconds,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+  };
+}
+
+function cannonResult(name: string, c: Cannon, entriesPerRequest: number, notes = {}): Result {
+  const lat = new Latencies();
+  lat.add(c.p50Ms);
+  const r = throughputResult({
+    bench: 'http',
+    name,
+    ops: c.ok,
+    entries: c.ok * entriesPerRequest,
+    seconds: c.seconds,
+    payloadBytes: c.ok * entriesPerRequest * 100,
+    notes: { ...notes, ...(c.failed > 0 ? { failed: c.failed } : {}) },
+  });
+  return { ...r, p50Ms: c.p50Ms, p99Ms: c.p99Ms };
+}
+
+/** The ceiling: fastify parsing the same JSON body and answering like the XADD route. */
+async function bareRoute(): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  app.post('/bare', async (request, reply) => {
+    const body = request.body as { fields?: unknown };
+    if (!body.fields) return reply.code(400).send('{}');
+    return reply.code(201).type('application/json; charset=utf-8').send('{"id":"0-1"}');
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return app;
+}
+
+async function withServer<T>(
+  fsync: 'everysec' | 'always',
+  fn: (server: SluiceServer) => Promise<T>,
+): Promise<T> {
+  return withTempDir('sluice-bench-http-', async (dataDir) => {
+    const server = await SluiceServer.start({ httpPort: 0, dataDir, fsync, resp: false });
+    try {
+      return await fn(server);
+    } finally {
+      await server.stop();
+    }
+  });
+}
+
+async function call(server: SluiceServer, ...args: string[]): Promise<Reply> {
+  const { dispatcher } = server.deps;
+  if (!dispatcher) throw new Error('server not ready');
+  const r = await dispatcher.execute(
+    server.deps.session(),
+    args.map((a) => Buffer.from(a)),
+  );
+  if (r.t === 'error') throw new Error(`bench set-up failed: ${r.v}`);
+  return r;
+}
+
+/** POST /v1/streams/:key/entries with {entries} if the route takes it, else POST /pipeline. */
+async function batchRequest(server: SluiceServer): Promise<{ path: string; body: string }> {
+  const probe = await fetch(`${server.httpUrl}/v1/streams/probe/entries`, {
+    method: 'POST',
+    headers: JSON_HEADERS,
+    body: BATCH_BODY,
+  });
+  if (probe.status === 201) return { path: '/v1/streams/batch/entries', body: BATCH_BODY };
+  const commands = Array.from({ length: BATCH }, (_, i) => [
+    'XADD',
+    'batch',
+    '*',
+    'n',
+    String(i),
+    'v',
+    VALUE,
+  ]);
+  return { path: '/pipeline', body: JSON.stringify(commands) };
+}
+
+// ---- XREADGROUP + XACK against a producer at 80% ------------------------------------------
+
+interface GroupRun {
+  readonly produced: number;
+  readonly consumed: number;
+  readonly seconds: number;
+  readonly lagAtEnd: number;
+  readonly drainMs: number;
+}
+
+function startWorker(code: string, workerData: unknown): Worker {
+  return new Worker(code, { eval: true, workerData });
+}
+
+interface ConsumerReport {
+  readonly consumed: number;
+  readonly ready?: boolean;
+  readonly done?: boolean;
+  readonly error?: string;
+}
+
+/** The consumers' worker; `consumed` follows its reports, `ready` and `done` its milestones. */
+function startConsumers(server: SluiceServer) {
+  const worker = startWorker(GROUP_CONSUMERS_JS, {
+    url: server.httpUrl,
+    key: 'g',
+    group: 'grp',
+    consumers: 4,
+    count: 100,
+    blockMs: 200,
+  });
+  const state = { consumed: 0, error: undefined as string | undefined };
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  const done = new Promise<void>((resolve, reject) => {
+    worker.on('message', (m: ConsumerReport) => {
+      state.consumed = m.consumed;
+      if (m.ready) onReady();
+      if (m.error !== undefined) state.error = m.error;
+      if (m.done) resolve();
+      if (m.done) onReady();
+    });
+    worker.once('error', reject);
+  });
+  return { worker, state, ready, done };
+}
+
+async function groupCase(server: SluiceServer, maxRate: number, sizes: Sizes): Promise<Result> {
+  await call(server, 'XGROUP', 'CREATE', 'g', 'grp', '$', 'MKSTREAM');
+  const consumers = startConsumers(server);
+  try {
+    await consumers.ready;
+    const rate = Math.max(1, Math.floor(maxRate * 0.8));
+    const url = `${server.httpUrl}/v1/streams/g/entries`;
+    const c = await cannon(url, ONE_ENTRY, sizes.group, sizes, { overallRate: rate });
+    const lagAtEnd = c.ok - consumers.state.consumed;
+    const t0 = Date.now();
+    while (consumers.state.consumed < c.ok && Date.now() - t0 < 10_000) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const drainMs = Date.now() - t0;
+    consumers.worker.postMessage('stop');
+    await consumers.done;
+    if (consumers.state.error) throw new Error(`group consumers: ${consumers.state.error}`);
+    const run = { produced: c.ok, consumed: consumers.state.consumed, seconds: c.seconds };
+    return groupResult({ ...run, lagAtEnd, drainMs }, rate, c);
+  } finally {
+    await consumers.worker.terminate();
+  }
+}
+
+function groupResult(g: GroupRun, rate: number, c: Cannon): Result {
+  const producedPerSec = g.produced / g.seconds;
+  const consumedPerSec = (g.produced - g.lagAtEnd) / g.seconds;
+  const r = throughputResult({
+    bench: 'http',
+    name: 'XREADGROUP COUNT 100 + XACK (4 consumers), producer at 80% of max',
+    ops: g.produced,
+    entries: g.produced - g.lagAtEnd,
+    seconds: g.seconds,
+    payloadBytes: (g.produced - g.lagAtEnd) * 100,
+    notes: {
+      targetRate: rate,
+      producedPerSec: round(producedPerSec, 0),
+      consumedPerSec: round(consumedPerSec, 0),
+      lagAtEnd: g.lagAtEnd,
+      drainMs: g.drainMs,
+      keptUpPercent: g.produced === 0 ? 0 : round((100 * consumedPerSec) / producedPerSec, 1),
+    },
+  });
+  const target = { metric: 'keptUpPercent', op: '>=', value: 95 } as const;
+  return withTarget({ ...r, p50Ms: c.p50Ms, p99Ms: c.p99Ms }, target);
+}
+
+// ---- PUBLISH to SSE subscribers ------------------------------------------------------------
+
+interface PubSubRun {
+  readonly deliveries: number;
+  readonly expected: number;
+  readonly seconds: number;
+  readonly latenciesMs: Float64Array;
+}
+
+async function pubsubCase(
+  server: SluiceServer,
+  sizes: Sizes,
+  ratePerSec: number | null,
+): Promise<Result> {
+  const worker = startWorker(PUBSUB_CLIENTS_JS, {
+    url: server.httpUrl,
+    channel: 'bench',
+    subscribers: sizes.subscribers,
+    messages: ratePerSec === null ? sizes.messages : ratePerSec * sizes.pacedSeconds,
+    concurrency: ratePerSec === null ? 16 : 1,
+    ratePerSec,
+    payloadBytes: 100,
+  });
+  const run = await new Promise<PubSubRun>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  }).finally(() => worker.terminate());
+  const lat = new Latencies();
+  for (const ms of run.latenciesMs) lat.add(ms);
+  const how = ratePerSec === null ? 'flat out' : `at ${ratePerSec} msg/s`;
+  return throughputResult({
+    bench: 'http',
+    name: `PUBLISH to ${sizes.subscribers} SSE subscribers, ${how}`,
+    ops: run.expected / sizes.subscribers,
+    entries: run.deliveries,
+    seconds: run.seconds,
+    payloadBytes: run.deliveries * 100,
+    latencies: lat,
+    notes: {
+      deliveriesPerSec: round(run.deliveries / run.seconds, 0),
+      lost: run.expected - run.deliveries,
+    },
+  });
+}
+
+// ---- the run -------------------------------------------------------------------------------
+
+async function singleEntryCases(sizes: Sizes, results: Result[]): Promise<number> {
+  const bare = await bareRoute();
+  const address = bare.server.address();
+  const barePort = typeof address === 'object' && address ? address.port : 0;
+  progress('bare fastify route');
+  const ceiling = await cannon(`http://127.0.0.1:${barePort}/bare`, ONE_ENTRY, sizes.single, sizes);
+  await bare.close();
+  results.push(cannonResult('bare fastify route, same JSON body, 50 connections', ceiling, 1));
+  let maxRate = 0;
+  for (const fsync of ['everysec', 'always'] as const) {
+    progress(`XADD 1 entry/request, ${fsync}`);
+    await withServer(fsync, async (server) => {
+      const c = await cannon(
+        `${server.httpUrl}/v1/streams/s/entries`,
+        ONE_ENTRY,
+        sizes.single,
+        sizes,
+      );
+      if (fsync === 'everysec') maxRate = c.okPerSec;
+      const percent = round((100 * c.okPerSec) / ceiling.okPerSec, 1);
+      const r = cannonResult(`XADD 1 entry/request, 50 connections, ${fsync}`, c, 1, {
+        percentOfBare: percent,
+      });
+      const goal = fsync === 'always' ? 60 : 85;
+      results.push(withTarget(r, { metric: 'percentOfBare', op: '>=', value: goal }));
+    });
+  }
+  return maxRate;
+}
+
+export async function runHttpBench(size: BenchSize): Promise<Result[]> {
+  const sizes = SIZES[size];
+  const results: Result[] = [];
+  const maxRate = await singleEntryCases(sizes, results);
+  await withServer('everysec', async (server) => {
+    progress('XADD 100 entries/request');
+    const { path, body } = await batchRequest(server);
+    const c = await cannon(`${server.httpUrl}${path}`, body, sizes.batch, sizes, {
+      connections: BATCH_CONNECTIONS,
+    });
+    const name = `XADD ${BATCH} entries/request (${path}), ${BATCH_CONNECTIONS} connections`;
+    const r = cannonResult(`${name}, everysec`, c, BATCH);
+    results.push(withTarget(r, { metric: 'entriesPerSec', op: '>=', value: 500_000 }));
+    progress('XREADGROUP + XACK at 80% of the producer maximum');
+    results.push(await groupCase(server, maxRate, sizes));
+    progress('PUBLISH to SSE subscribers');
+    results.push(await pubsubCase(server, sizes, null));
+    results.push(await pubsubCase(server, sizes, sizes.pacedPerSec));
+  });
+  return results;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const size: BenchSize = process.argv.includes('--full') ? 'full' : 'small';
+  runHttpBench(size).then(
+    (r) => printTable(`http (${size})`, r),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

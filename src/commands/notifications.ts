@@ -1,0 +1,160 @@
+// Keyspace notifications (CONFIG SET notify-keyspace-events): after a write command succeeds,
+// the events Redis 7.0 would fire for it are published on `__keyspace@<db>__:<key>` (payload:
+// the event) and `__keyevent@<db>__:<event>` (payload: the key), filtered by the configured
+// classes. Events are derived from the command, its reply and the keys before and after, in
+// the order Redis fires them (a move: the push on the destination, then the pop on the
+// source, then `del` if the source emptied).
+import type { Broker } from '../broker/broker';
+import type { Dispatcher, WriteDone } from './dispatch';
+import type { Reply } from './reply';
+import { KeyspaceEvents as K } from './server';
+
+type Event = readonly [cls: number, event: string, key: Buffer];
+
+const isNull = (r: Reply) => r.t === 'null' || r.t === 'nullarray';
+const word = (b: Buffer | undefined) => (b ? b.toString('latin1').toLowerCase() : '');
+const popEvent = (side: Buffer | undefined) => (word(side) === 'right' ? 'rpop' : 'lpop');
+const pushEvent = (side: Buffer | undefined) => (word(side) === 'right' ? 'rpush' : 'lpush');
+
+/** The key a blocking or multi-key pop took from: the first element of its reply. */
+function replyKey(r: Reply): Buffer | null {
+  if (r.t !== 'array') return null;
+  const first = r.v[0];
+  return first?.t === 'bulk' ? first.v : null;
+}
+
+function moveEvents(src: Buffer, dst: Buffer, from: Buffer | undefined, to: Buffer | undefined) {
+  return [
+    [K.list, pushEvent(to), dst],
+    [K.list, popEvent(from), src],
+  ] as Event[];
+}
+
+function listEvents(cmd: string, d: WriteDone): Event[] | null {
+  const a = d.args;
+  const k1 = a[1] as Buffer;
+  const r = d.reply;
+  const counted = r.t === 'int' && Number(r.v) > 0;
+  switch (cmd) {
+    case 'lpush':
+    case 'lpushx':
+      return counted ? [[K.list, 'lpush', k1]] : [];
+    case 'rpush':
+    case 'rpushx':
+      return counted ? [[K.list, 'rpush', k1]] : [];
+    case 'linsert':
+      return counted ? [[K.list, 'linsert', k1]] : [];
+    case 'lset':
+      return [[K.list, 'lset', k1]];
+    case 'lrem':
+      return counted ? [[K.list, 'lrem', k1]] : [];
+    case 'ltrim':
+      return d.before?.[0] ? [[K.list, 'ltrim', k1]] : [];
+    case 'lpop':
+    case 'rpop':
+      return isNull(r) ? [] : [[K.list, cmd, k1]];
+    case 'blpop':
+    case 'brpop': {
+      const key = replyKey(r);
+      return key ? [[K.list, cmd.slice(1), key]] : [];
+    }
+    case 'lmpop':
+    case 'blmpop': {
+      const key = replyKey(r);
+      const numkeysAt = cmd === 'lmpop' ? 1 : 2;
+      const side = a[numkeysAt + Number(word(a[numkeysAt])) + 1];
+      return key ? [[K.list, popEvent(side), key]] : [];
+    }
+    case 'lmove':
+    case 'blmove':
+      return isNull(r) ? [] : moveEvents(k1, a[2] as Buffer, a[3], a[4]);
+    case 'rpoplpush':
+    case 'brpoplpush':
+      return isNull(r) ? [] : moveEvents(k1, a[2] as Buffer, Buffer.from('right'), undefined);
+    default:
+      return null;
+  }
+}
+
+const XGROUP_EVENTS: Record<string, string> = {
+  'xgroup|create': 'xgroup-create',
+  'xgroup|setid': 'xgroup-setid',
+  'xgroup|destroy': 'xgroup-destroy',
+  'xgroup|createconsumer': 'xgroup-createconsumer',
+  'xgroup|delconsumer': 'xgroup-delconsumer',
+};
+
+function streamEvents(cmd: string, d: WriteDone): Event[] | null {
+  const r = d.reply;
+  const counted = r.t === 'int' && Number(r.v) > 0;
+  switch (cmd) {
+    case 'xadd':
+      return isNull(r) ? [] : [[K.stream, 'xadd', d.args[1] as Buffer]];
+    case 'xdel':
+      return counted ? [[K.stream, 'xdel', d.args[1] as Buffer]] : [];
+    case 'xtrim':
+      return counted ? [[K.stream, 'xtrim', d.args[1] as Buffer]] : [];
+    case 'xsetid':
+      return [[K.stream, 'xsetid', d.args[1] as Buffer]];
+    default: {
+      const event = XGROUP_EVENTS[cmd];
+      if (!event) return null;
+      const changed = r.t !== 'int' || Number(r.v) > 0 || cmd === 'xgroup|delconsumer';
+      return changed ? [[K.stream, event, d.args[2] as Buffer]] : [];
+    }
+  }
+}
+
+function genericEvents(cmd: string, d: WriteDone): Event[] {
+  switch (cmd) {
+    case 'del':
+    case 'unlink':
+      return d.args
+        .slice(1)
+        .filter((_, i) => d.before?.[i])
+        .map((k) => [K.generic, 'del', k] as Event);
+    case 'rename':
+    case 'renamenx':
+      if (d.reply.t === 'int' && Number(d.reply.v) === 0) return [];
+      return [
+        [K.generic, 'rename_from', d.args[1] as Buffer],
+        [K.generic, 'rename_to', d.args[2] as Buffer],
+      ];
+    default:
+      return [];
+  }
+}
+
+/** Pops and trims that emptied a list also fire a generic `del` on it. */
+function emptiedEvents(broker: Broker, d: WriteDone, events: Event[]): Event[] {
+  const out: Event[] = [];
+  for (const [cls, event, key] of events) {
+    if (cls !== K.list || event.endsWith('push') || event === 'linsert' || event === 'lset')
+      continue;
+    if (!broker.keyspace.get(d.db, key)) out.push([K.generic, 'del', key]);
+  }
+  return out;
+}
+
+function publish(broker: Broker, flags: number, db: number, events: readonly Event[]): void {
+  for (const [cls, event, key] of events) {
+    if (!(flags & cls)) continue;
+    if (flags & K.keyspace) {
+      const channel = Buffer.concat([Buffer.from(`__keyspace@${db}__:`), key]);
+      broker.pubsub.publish(channel, Buffer.from(event));
+    }
+    if (flags & K.keyevent) broker.pubsub.publish(Buffer.from(`__keyevent@${db}__:${event}`), key);
+  }
+}
+
+/** Publishes keyspace notifications for `dispatcher`'s write commands while they are on. */
+export function installKeyspaceNotifications(dispatcher: Dispatcher): void {
+  const broker = dispatcher.broker;
+  dispatcher.writeObservers.push((cmd, _keys, done) => {
+    const flags = dispatcher.config.keyspaceEvents;
+    if (flags === 0 || !(flags & (K.keyspace | K.keyevent))) return;
+    const events = listEvents(cmd, done) ?? streamEvents(cmd, done) ?? genericEvents(cmd, done);
+    if (events.length === 0) return;
+    publish(broker, flags, done.db, [...events, ...emptiedEvents(broker, done, events)]);
+  });
+}

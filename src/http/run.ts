@@ -1,0 +1,51 @@
+// Runs commands for a request through the one command table, in a session that ends when the
+// client goes away: a blocked command whose client disconnected is removed at once, and a pop
+// is never made for a client that has gone (the abort reaches the waiter before it is served).
+import type { FastifyReply } from 'fastify';
+import type { Reply } from '../commands/reply';
+import type { Session } from '../commands';
+import { ready, type HttpDeps } from './deps';
+
+const toBuf = (a: string | Buffer) => (typeof a === 'string' ? Buffer.from(a) : a);
+
+/**
+ * An AbortSignal that fires when the client goes away before its response was sent (the
+ * response's 'close' without 'finish'), or when the server stops.
+ */
+export function requestAbort(deps: HttpDeps, reply: FastifyReply): AbortSignal {
+  const ac = new AbortController();
+  const onStop = () => ac.abort();
+  deps.stopping.signal.addEventListener('abort', onStop, { once: true });
+  reply.raw.once('close', () => {
+    deps.stopping.signal.removeEventListener('abort', onStop);
+    if (!reply.raw.writableFinished) ac.abort();
+  });
+  return ac.signal;
+}
+
+/** True when the client of `reply` is gone: what was taken for it must be given back. */
+export function clientGone(reply: FastifyReply): boolean {
+  return reply.raw.destroyed || reply.raw.socket?.destroyed === true;
+}
+
+/** A session for one request; reuse it for the commands of a pipeline. */
+export function requestSession(deps: HttpDeps, reply: FastifyReply): Session {
+  return deps.session(requestAbort(deps, reply));
+}
+
+export function runIn(
+  deps: HttpDeps,
+  session: Session,
+  args: readonly (string | Buffer)[],
+): Promise<Reply> {
+  return ready(deps).dispatcher.execute(session, args.map(toBuf));
+}
+
+/** One command in a fresh request session. */
+export function run(
+  deps: HttpDeps,
+  reply: FastifyReply,
+  args: readonly (string | Buffer)[],
+): Promise<Reply> {
+  return runIn(deps, requestSession(deps, reply), args);
+}

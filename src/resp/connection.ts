@@ -1,0 +1,310 @@
+// One RESP client connection: parses requests as they arrive (resumable, bounded), runs them
+// one after another through the command table, and writes the replies in order. A reply is
+// held until it is as durable as the fsync policy promises, without holding back the commands
+// after it: a pipeline of N writes shares one group commit. The connection-level commands
+// (HELLO, AUTH, SELECT, CLIENT, QUIT, RESET, MULTI/EXEC, WATCH, the SUBSCRIBE family) and the
+// rules of subscriber mode live here; everything else goes to the dispatcher.
+import type net from 'node:net';
+import type { Session } from '../commands';
+import type { Staged } from '../commands/dispatch';
+import type { Reply } from '../commands/reply';
+import { errorReply } from '../commands/reply';
+import type { PubSubMessage } from '../broker/pubsub';
+import { Encoder } from './encoder';
+import { RequestParser } from './parser';
+import type { MultiState, ReplyMode, RespConnection, RespHost } from './types';
+import { connectionCommand, pushReply } from './commands';
+import {
+  RESP_MAX_QUEUED_COMMANDS,
+  RESP_OUTPUT_PAUSE_BYTES,
+  SUBSCRIBER_OUTPUT_HARD_BYTES,
+  SUBSCRIBER_OUTPUT_SOFT_BYTES,
+  SUBSCRIBER_OUTPUT_SOFT_SECONDS,
+} from '../limits';
+
+/** Commands that can authenticate a connection or take its authentication away. */
+const AUTH_CHANGING = new Set(['auth', 'hello', 'reset']);
+const lower = (b: Buffer | undefined) => (b ? b.toString('latin1').toLowerCase() : '');
+
+/** One reply slot in order; `ready` once its durability wait is over. */
+interface OutEntry {
+  replies: Reply[];
+  ready: boolean;
+}
+
+export class Connection implements RespConnection {
+  readonly session: Session;
+  readonly createdMs = Date.now();
+  lastCommandMs = Date.now();
+  lastCommand = 'NULL';
+  authenticated: boolean;
+  readOnly = false;
+  replyMode: ReplyMode = 'on';
+  multi: MultiState | null = null;
+  /** WATCHed keys (keyId) with the modification count seen at WATCH time. */
+  readonly watched = new Map<string, number>();
+  /** Set by CLIENT UNBLOCK ... ERROR: the blocked command answers UNBLOCKED instead. */
+  unblockWithError = false;
+  blockedNow = false;
+  closed = false;
+
+  private readonly parser: RequestParser;
+  private readonly encoder = new Encoder();
+  private readonly queue: Buffer[][] = [];
+  private readonly out: OutEntry[] = [];
+  private running = false;
+  private flushScheduled = false;
+  private commandAbort = new AbortController();
+  private closeAfterFlush = false;
+  /** A protocol error met while parsing: sent once the commands before it are answered. */
+  private protocolError: Reply | null = null;
+  /** Parsing waits for the queued AUTH/HELLO/RESET to run (see parseCommands). */
+  private parseHeld = false;
+  private softOverSinceMs = 0;
+
+  constructor(
+    readonly id: number,
+    readonly socket: net.Socket,
+    readonly server: RespHost,
+  ) {
+    this.authenticated = !server.requiresAuth;
+    this.parser = new RequestParser({ authenticated: this.authenticated });
+    // The HTTP long-poll cap is not for RESP clients: BLPOP k 0 waits as long as Redis would.
+    const session: Session = { id, db: 0, name: null, resp: 2, maxBlockMs: Infinity };
+    // Each command gets the signal of the moment: CLIENT UNBLOCK aborts just that command.
+    Object.defineProperty(session, 'abort', { get: () => this.commandAbort.signal });
+    this.session = session;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
+    socket.on('close', () => this.onClose());
+    socket.on('error', () => socket.destroy());
+  }
+
+  get dispatcher() {
+    return this.server.dispatcher;
+  }
+
+  get subscribed(): boolean {
+    return this.server.broker.pubsub.countOf(this, 'classic') + this.shardCount() > 0;
+  }
+
+  private shardCount(): number {
+    return this.server.broker.pubsub.countOf(this, 'shard');
+  }
+
+  setAuthenticated(on: boolean): void {
+    this.authenticated = on;
+    this.parser.authenticated = on;
+  }
+
+  // ---- input ------------------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    if (this.closeAfterFlush || this.closed || this.protocolError !== null) return;
+    this.parser.feed(chunk);
+    if (!this.parseHeld) this.parseCommands();
+    if (this.queue.length > RESP_MAX_QUEUED_COMMANDS) this.socket.pause();
+    void this.pump();
+  }
+
+  /** Parses the bytes fed so far into `queue`, up to a protocol error or a held parse. */
+  private parseCommands(): void {
+    while (this.protocolError === null) {
+      const next = this.parser.next();
+      if (next === null) return;
+      if (!Array.isArray(next)) {
+        // A protocol error: as Redis does, the commands parsed before it still run and are
+        // answered, then the error is sent and the connection closed (see pump()).
+        this.protocolError = errorReply(next.message);
+        return;
+      }
+      this.queue.push(next);
+      // AUTH, HELLO and RESET can change the parser's limits (tighter before AUTH): as Redis,
+      // parse what follows one only after it ran.
+      if (this.server.requiresAuth && AUTH_CHANGING.has(lower(next[0]))) {
+        this.parseHeld = true;
+        return;
+      }
+    }
+  }
+
+  /** Runs queued commands one at a time; replies go to `out` in order. */
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (!this.closed) {
+        if (this.queue.length === 0) {
+          this.parseHeld = false;
+          this.parseCommands();
+        }
+        const args = this.queue.shift();
+        if (args === undefined) break;
+        await this.runOne(args);
+        if (this.closeAfterFlush) break;
+      }
+    } finally {
+      this.running = false;
+    }
+    if (this.protocolError !== null && this.queue.length === 0 && !this.closeAfterFlush) {
+      this.push(this.protocolError);
+      this.closeAfterFlush = true;
+      return;
+    }
+    if (this.queue.length <= RESP_MAX_QUEUED_COMMANDS / 2 && !this.outputFull()) {
+      this.socket.resume();
+    }
+  }
+
+  private async runOne(args: Buffer[]): Promise<void> {
+    this.lastCommandMs = Date.now();
+    this.lastCommand = (args[0] as Buffer).toString('latin1').toLowerCase();
+    const local = await connectionCommand(this, args);
+    if (local !== undefined) {
+      this.push(local);
+      return;
+    }
+    const staged = await this.stageCommand(args);
+    this.pushStaged(staged);
+  }
+
+  /** Runs a command through the dispatcher up to its reply (not its durability). */
+  async stageCommand(args: Buffer[]): Promise<Staged> {
+    this.blockedNow = true;
+    try {
+      return await this.dispatcher.stage(this.session, args);
+    } finally {
+      this.blockedNow = false;
+      if (this.commandAbort.signal.aborted) this.commandAbort = new AbortController();
+    }
+  }
+
+  /** CLIENT UNBLOCK: ends the blocked command (with its timeout reply, or UNBLOCKED). */
+  unblock(withError: boolean): boolean {
+    if (!this.blockedNow) return false;
+    this.unblockWithError = withError;
+    this.commandAbort.abort();
+    return true;
+  }
+
+  // ---- output -----------------------------------------------------------------------------
+
+  /** Queues replies that are ready now (null: nothing to send, e.g. CLIENT REPLY OFF). */
+  push(replies: Reply | Reply[] | null): void {
+    if (replies === null) return;
+    const list = Array.isArray(replies) ? replies : [replies];
+    this.out.push({ replies: this.applyReplyMode(list), ready: true });
+    this.drain();
+  }
+
+  private pushStaged(staged: Staged): void {
+    let reply = staged.reply;
+    if (this.unblockWithError) {
+      this.unblockWithError = false;
+      reply = errorReply('UNBLOCKED client unblocked via CLIENT UNBLOCK');
+    }
+    if (!staged.durable) {
+      this.dispatcher.settle(staged).catch(() => {});
+      this.push(reply);
+      return;
+    }
+    const entry: OutEntry = { replies: [], ready: false };
+    this.out.push(entry);
+    void this.dispatcher.settle({ ...staged, reply }).then((r) => {
+      entry.replies = this.applyReplyMode([r]);
+      entry.ready = true;
+      this.drain();
+    });
+  }
+
+  private applyReplyMode(list: Reply[]): Reply[] {
+    if (this.replyMode === 'on') return list;
+    if (this.replyMode === 'skip') this.replyMode = 'on';
+    return [];
+  }
+
+  private drain(): void {
+    while (this.out.length > 0 && (this.out[0] as OutEntry).ready) {
+      const entry = this.out.shift() as OutEntry;
+      for (const r of entry.replies) this.encoder.append(r, this.session.resp);
+    }
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    const bytes = this.encoder.take();
+    if (bytes.length > 0) this.socket.write(bytes);
+    if (this.closeAfterFlush && this.out.length === 0) {
+      this.socket.end();
+      return;
+    }
+    if (this.outputFull()) this.socket.pause();
+  }
+
+  private outputFull(): boolean {
+    return this.socket.writableLength > RESP_OUTPUT_PAUSE_BYTES;
+  }
+
+  private onDrain(): void {
+    if (this.queue.length <= RESP_MAX_QUEUED_COMMANDS / 2) this.socket.resume();
+  }
+
+  /** QUIT: answer what is pending, then close. */
+  quitAfterReplies(): void {
+    this.closeAfterFlush = true;
+    this.scheduleFlush();
+  }
+
+  // ---- pub/sub ----------------------------------------------------------------------------
+
+  deliver(msg: PubSubMessage): void {
+    if (this.closed) return;
+    this.push(pushReply(msg));
+    this.checkPubSubLimits();
+  }
+
+  /** Redis's client-output-buffer-limit pubsub 32mb 8mb 60: a slow subscriber is cut off. */
+  private checkPubSubLimits(): void {
+    const pending = this.socket.writableLength + this.encoder.length;
+    if (pending > SUBSCRIBER_OUTPUT_HARD_BYTES)
+      return this.kill('pubsub output over the hard limit', true);
+    if (pending <= SUBSCRIBER_OUTPUT_SOFT_BYTES) {
+      this.softOverSinceMs = 0;
+      return;
+    }
+    const now = Date.now();
+    if (this.softOverSinceMs === 0) this.softOverSinceMs = now;
+    else if (now - this.softOverSinceMs > SUBSCRIBER_OUTPUT_SOFT_SECONDS * 1000) {
+      this.kill('pubsub output over the soft limit for too long', true);
+    }
+  }
+
+  private kill(reason: string, slow: boolean): void {
+    if (this.closed) return;
+    this.server.logger.warn('closing client', { id: this.id, reason });
+    if (slow) this.server.slowSubscriberDisconnects++;
+    this.socket.destroy();
+  }
+
+  /** CLIENT KILL: closes at once; blocked commands end, their values stay where they were. */
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.commandAbort.abort();
+    this.server.broker.pubsub.removeAll(this);
+    this.server.forget(this);
+  }
+}

@@ -1,0 +1,214 @@
+// The RESP2/RESP3 TCP server: accepts connections, keeps the registry CLIENT LIST/KILL read,
+// tracks writes to WATCHed keys, and runs MULTI/EXEC transactions as one unit: no other
+// client's command runs in between, and the lists' changes of an EXEC are journaled together,
+// so after a crash all of them are there or none.
+import net from 'node:net';
+import type { Broker } from '../broker/broker';
+import type { Dispatcher } from '../commands';
+import type { Reply } from '../commands/reply';
+import type { Logger } from '../../storage/errors';
+import { Connection } from './connection';
+import { localCommand } from './commands';
+import type { RespConnection, RespHost } from './types';
+
+/** Redis's version clients see in HELLO and INFO: Sluice follows Redis 7.0's semantics. */
+export const REDIS_COMPAT_VERSION = '7.0.15';
+
+/**
+ * Per-key write counters, kept only for keys some connection WATCHes, and whether each such
+ * key exists: FLUSHALL and FLUSHDB count as writing only the watched keys they delete, as
+ * Redis's touchAllWatchedKeysInDb().
+ */
+export class WatchTouches {
+  private readonly watchers = new Map<string, number>();
+  private readonly versions = new Map<string, number>();
+  /**
+   * False when a watched key was missing at its latest WATCH and untouched since. Any write
+   * since then breaks every earlier WATCH of it, so only this latest view matters.
+   */
+  private readonly exists = new Map<string, boolean>();
+
+  watch(id: string, exists: boolean): number {
+    this.watchers.set(id, (this.watchers.get(id) ?? 0) + 1);
+    this.exists.set(id, exists);
+    return this.version(id);
+  }
+
+  unwatch(id: string): void {
+    const n = (this.watchers.get(id) ?? 1) - 1;
+    if (n > 0) this.watchers.set(id, n);
+    else {
+      this.watchers.delete(id);
+      this.versions.delete(id);
+      this.exists.delete(id);
+    }
+  }
+
+  version(id: string): number {
+    return this.versions.get(id) ?? 0;
+  }
+
+  touch(id: string): void {
+    if (!this.watchers.has(id)) return;
+    this.versions.set(id, (this.versions.get(id) ?? 0) + 1);
+    this.exists.set(id, true); // unknown: no watcher of the old version can succeed anyway
+  }
+
+  /** FLUSHDB of `db` (keyId's first character), or FLUSHALL when null. */
+  flushed(db: number | null): void {
+    const prefix = db === null ? null : String.fromCharCode(db);
+    for (const id of this.watchers.keys()) {
+      if (prefix !== null && !id.startsWith(prefix)) continue;
+      if (this.exists.get(id) !== false) this.touch(id);
+    }
+  }
+}
+
+/** Stream commands that never count as modifying their key for WATCH in Redis 7.0. */
+const NEVER_MODIFY = new Set(['xack', 'xreadgroup', 'xsetid', 'xclaim', 'xautoclaim']);
+
+/**
+ * Whether a write that succeeded modified its keys as Redis's signalModifiedKey() sees it:
+ * a reply of 0 or nil means it changed nothing (DEL of a missing key, LREM or XTRIM removing
+ * nothing, a pop of an empty list, XADD NOMKSTREAM without the stream...), and the consumer
+ * group commands leave the stream alone. A multi-key write touches every key it names.
+ */
+function modifiesKeys(cmd: string, reply: Reply): boolean {
+  if (NEVER_MODIFY.has(cmd) || cmd.startsWith('xgroup|')) return false;
+  if (reply.t === 'int') return reply.v > 0;
+  return reply.t !== 'null' && reply.t !== 'nullarray';
+}
+
+export interface RespServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly token: string;
+  readonly readonlyToken: string;
+  readonly logger: Logger;
+}
+
+export class RespServer implements RespHost {
+  readonly touches = new WatchTouches();
+  readonly redisVersion = REDIS_COMPAT_VERSION;
+  slowSubscriberDisconnects = 0;
+  totalConnections = 0;
+  private readonly live = new Map<number, Connection>();
+  private nextId = 0;
+
+  private constructor(
+    readonly broker: Broker,
+    readonly dispatcher: Dispatcher,
+    readonly options: RespServerOptions,
+    private readonly server: net.Server,
+  ) {
+    dispatcher.writeObservers.push((cmd, keys, done) => {
+      if (cmd === 'flushall') this.touches.flushed(null);
+      if (cmd === 'flushdb') this.touches.flushed(done.db);
+      if (!modifiesKeys(cmd, done.reply)) return;
+      for (const k of keys) this.touches.touch(k);
+    });
+  }
+
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
+  get token(): string {
+    return this.options.token;
+  }
+
+  get readonlyToken(): string {
+    return this.options.readonlyToken;
+  }
+
+  get requiresAuth(): boolean {
+    return this.options.token !== '' || this.options.readonlyToken !== '';
+  }
+
+  get port(): number {
+    const a = this.server.address();
+    return typeof a === 'object' && a ? a.port : this.options.port;
+  }
+
+  static async listen(
+    broker: Broker,
+    dispatcher: Dispatcher,
+    options: RespServerOptions,
+  ): Promise<RespServer> {
+    const server = net.createServer();
+    const resp = new RespServer(broker, dispatcher, options, server);
+    server.on('connection', (socket) => resp.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: options.host, port: options.port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    // INFO's clients and server sections read the RESP server's figures.
+    dispatcher.serverInfo = {
+      tcpPort: resp.port,
+      connectedClients: () => resp.live.size,
+      totalConnections: () => resp.totalConnections,
+      pubsubClients: () => [...resp.live.values()].filter((c) => c.subscribed).length,
+    };
+    return resp;
+  }
+
+  private accept(socket: net.Socket): void {
+    this.totalConnections++;
+    const id = ++this.nextId;
+    this.live.set(id, new Connection(id, socket, this));
+  }
+
+  forget(conn: RespConnection): void {
+    this.live.delete(conn.id);
+  }
+
+  connections(): Connection[] {
+    return [...this.live.values()];
+  }
+
+  get connectedClients(): number {
+    return this.live.size;
+  }
+
+  /** EXEC: the queued commands in order, alone, as one durable unit for lists. */
+  execTransaction(conn: RespConnection, queued: readonly Buffer[][]): Promise<Reply[]> {
+    return this.dispatcher.exclusive(async () => {
+      const session = conn.session;
+      session.inExec = true;
+      session.denyBlocking = true;
+      const lists = this.broker.lists;
+      lists.beginBatch();
+      const waits: Promise<Reply>[] = [];
+      try {
+        for (const args of queued) {
+          const local = localCommand((args[0] as Buffer).toString('latin1').toLowerCase());
+          if (local) {
+            const r = await local(conn, args);
+            waits.push(Promise.resolve(Array.isArray(r) ? (r[0] as Reply) : (r ?? OK_REPLY)));
+            continue;
+          }
+          waits.push(this.dispatcher.settle(await this.dispatcher.stage(session, args)));
+        }
+      } finally {
+        const seq = lists.endBatch();
+        session.inExec = false;
+        session.denyBlocking = false;
+        if (seq > 0) waits.push(lists.whenDurable(seq).then(() => OK_REPLY));
+      }
+      const replies = await Promise.all(waits);
+      return replies.slice(0, queued.length);
+    });
+  }
+
+  /** Stops accepting, closes every connection (their blocked commands end). */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const c of this.live.values()) c.close();
+    await closed;
+  }
+}
+
+const OK_REPLY: Reply = { t: 'simple', v: 'OK' };
