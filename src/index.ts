@@ -107,7 +107,14 @@ export async function startSluice(options: StartOptions = {}): Promise<SluicePro
       child.once('exit', () => resolve());
       child.kill(signal);
     });
-  await launch();
+  try {
+    await launch();
+  } catch (err) {
+    // A broker that did not come up is not left behind, nor is its temporary directory.
+    await end('SIGKILL');
+    if (temporary) await fs.rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     get url() {
       return listening.http;
