@@ -2,7 +2,7 @@
 // table so COMMAND lists them and arity is checked in one place, but their state is the
 // connection's, so through the HTTP command API they answer an error.
 import { Errors } from '../errors';
-import type { CommandRow, Flag, Handler } from './table';
+import { defineRow, type CommandRow, type Flag, type Handler, type RowSpec } from './table';
 
 const respOnly: Handler = (_ctx, args) => {
   const name = (args[0] as Buffer).toString('latin1').toUpperCase();
@@ -10,20 +10,8 @@ const respOnly: Handler = (_ctx, args) => {
   throw Errors.other(`ERR ${name} is only available over the Redis protocol${hint}`);
 };
 
-interface Spec {
-  readonly arity: number;
-  readonly flags: readonly Flag[];
-  readonly group: string;
-  readonly summary: string;
-  readonly since: string;
-  readonly keyRange?: readonly [number, number, number];
-}
-
-function row(name: string, spec: Spec): CommandRow {
-  const { keyRange, ...rest } = spec;
-  const [firstKey, lastKey, keyStep] = keyRange ?? [0, 0, 0];
-  return { name, firstKey, lastKey, keyStep, handler: respOnly, ...rest };
-}
+const row = (name: string, spec: RowSpec): CommandRow =>
+  defineRow(name, { handler: respOnly, ...spec });
 
 const CONN: readonly Flag[] = ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'];
 const TX: readonly Flag[] = ['noscript', 'loading', 'stale', 'fast', 'allow_busy'];

@@ -10,7 +10,15 @@ import { Errors, type CommandError } from '../errors';
 import { int64Arg, intArg, isWord } from './args';
 import type { Ctx } from './context';
 import { arr, bulk, EMPTY_ARRAY, errorReply, int, NIL, NIL_ARRAY, OK, type Reply } from './reply';
-import type { Blocked, CommandRow, Flag, Handler, HandlerResult } from './table';
+import {
+  defineRow,
+  type Blocked,
+  type CommandRow,
+  type Flag,
+  type Handler,
+  type HandlerResult,
+  type RowSpec,
+} from './table';
 
 const idOf = (key: Buffer) => key.toString('latin1');
 const value = (s: string): Reply => bulk(Buffer.from(s, 'latin1'));
@@ -408,22 +416,9 @@ function mpopKeys(numkeysAt: number) {
   };
 }
 
-interface Spec {
-  readonly arity: number;
-  readonly flags: readonly Flag[];
-  /** first, last, step; default the one key at 1. */
-  readonly keyRange?: readonly [number, number, number];
-  readonly keys?: (args: readonly Buffer[]) => number[];
-  readonly handler: Handler;
-  readonly summary: string;
-  readonly since: string;
-}
-
-function row(name: string, spec: Spec): CommandRow {
-  const { keyRange, ...rest } = spec;
-  const [firstKey, lastKey, keyStep] = keyRange ?? (spec.keys ? [0, 0, 0] : [1, 1, 1]);
-  return { name, firstKey, lastKey, keyStep, group: 'list', ...rest };
-}
+/** A list row: the one key at 1 unless it says otherwise. */
+const row = (name: string, spec: Omit<RowSpec, 'group'>): CommandRow =>
+  defineRow(name, { group: 'list', keyRange: spec.keys ? undefined : [1, 1, 1], ...spec });
 
 const PUSH: readonly Flag[] = ['write', 'denyoom', 'fast'];
 

@@ -5,7 +5,7 @@ import { Errors } from '../errors';
 import type { Ctx } from './context';
 import { helpReply } from './groups';
 import { arr, bulk, int, type Reply } from './reply';
-import type { CommandRow, Flag, Handler } from './table';
+import { defineRow, type CommandRow, type Flag, type Handler, type RowSpec } from './table';
 
 const publish: Handler = (ctx, args) =>
   int(ctx.broker.pubsub.publish(args[1] as Buffer, args[2] as Buffer));
@@ -44,20 +44,9 @@ const PUBSUB_HELP = [
   '    Return the number of subscribers for the specified shard level channel(s)',
 ];
 
-interface Spec {
-  readonly arity: number;
-  readonly flags: readonly Flag[];
-  readonly handler?: Handler;
-  readonly summary: string;
-  readonly since: string;
-  readonly keyRange?: readonly [number, number, number];
-}
+type Spec = Omit<RowSpec, 'group'>;
 
-function row(name: string, spec: Spec): CommandRow {
-  const { keyRange, ...rest } = spec;
-  const [firstKey, lastKey, keyStep] = keyRange ?? [0, 0, 0];
-  return { name, firstKey, lastKey, keyStep, group: 'pubsub', ...rest };
-}
+const row = (name: string, spec: Spec): CommandRow => defineRow(name, { group: 'pubsub', ...spec });
 
 const INTROSPECT: readonly Flag[] = ['pubsub', 'loading', 'stale'];
 

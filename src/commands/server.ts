@@ -56,7 +56,7 @@ function packageVersion(): string {
   }
 }
 
-const SLUICE_VERSION = packageVersion();
+export const SLUICE_VERSION = packageVersion();
 
 /** Error texts of these commands, Redis's words (kept here until errors.ts takes them). */
 const ServerErrors = {

@@ -101,3 +101,23 @@ export function keyPositions(row: CommandRow, args: readonly Buffer[]): number[]
   for (let i = row.firstKey; i <= last && i < args.length; i += row.keyStep) out.push(i);
   return out;
 }
+
+/** A row as the families write it: key positions as a [first, last, step] range. */
+export interface RowSpec {
+  readonly arity: number;
+  readonly flags: readonly Flag[];
+  readonly group: string;
+  readonly summary: string;
+  readonly since: string;
+  /** Default: no keys. */
+  readonly keyRange?: readonly [number, number, number];
+  readonly keys?: (args: readonly Buffer[]) => number[];
+  readonly handler?: Handler;
+  readonly subcommands?: readonly CommandRow[];
+}
+
+export function defineRow(name: string, spec: RowSpec): CommandRow {
+  const { keyRange, ...rest } = spec;
+  const [firstKey, lastKey, keyStep] = keyRange ?? [0, 0, 0];
+  return { name, firstKey, lastKey, keyStep, ...rest };
+}

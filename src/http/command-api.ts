@@ -6,7 +6,7 @@
 // none): their wait is capped by --max-block-ms and a timeout answers `{"result": null}`.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Session } from '../commands';
-import { errorReply, type Reply } from '../commands/reply';
+import type { Reply } from '../commands/reply';
 import { MAX_PIPELINE_COMMANDS } from '../limits';
 import { checkCommands } from './auth';
 import { bytesOf, replyToWire, send, wantsMsgpack } from './codec';
@@ -14,16 +14,6 @@ import { ready, type HttpDeps } from './deps';
 import { badRequest, errorBody } from './errors';
 import { undoPop } from './pop-undo';
 import { clientGone, requestSession, runIn } from './run';
-
-/** Subscriptions need a stream of messages, which a request/response cannot carry. */
-const SUBSCRIBE_FAMILY = new Set([
-  'subscribe',
-  'unsubscribe',
-  'psubscribe',
-  'punsubscribe',
-  'ssubscribe',
-  'sunsubscribe',
-]);
 
 const ARG_SHAPE = 'a string, a number or {"base64": "..."}';
 
@@ -54,14 +44,6 @@ export function pipelineOf(v: unknown): Buffer[][] {
   return v.map((c, i) => commandOf(c, `body[${i}]`));
 }
 
-function subscribeError(name: string): Reply {
-  return errorReply(
-    `ERR ${name.toUpperCase()} is not available over the command API: ` +
-      'subscribe with Server-Sent Events at GET /v1/subscribe',
-    400,
-  );
-}
-
 /** Runs one command; a pop made for a client that has gone is given back. */
 async function runCommand(
   deps: HttpDeps,
@@ -69,8 +51,6 @@ async function runCommand(
   session: Session,
   args: readonly Buffer[],
 ): Promise<Reply> {
-  const name = (args[0] as Buffer).toString('latin1').toLowerCase();
-  if (SUBSCRIBE_FAMILY.has(name)) return subscribeError(name);
   const r = await runIn(deps, session, args);
   if (r.t !== 'error' && clientGone(reply)) {
     await undoPop(ready(deps).broker, deps.logger, session.db, args, r);

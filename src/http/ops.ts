@@ -1,25 +1,13 @@
 // The operational surface: liveness (/healthz) and readiness (/readyz) probes, Prometheus
 // metrics (/metrics), the OpenAPI document (/openapi.json; the docs page /docs is served by
 // @fastify/swagger-ui, registered in app.ts) and server info (/v1/info).
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { send } from './codec';
 import { ready, type HttpDeps } from './deps';
 import { keysByType, streamSegmentBytes } from './metrics';
+import { SLUICE_VERSION } from '../commands/server';
 
-/** The package version, read once (the package is run from source, so it sits two levels up). */
-function packageVersion(): string {
-  try {
-    const file = path.join(import.meta.dirname, '..', '..', 'package.json');
-    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-export const VERSION = packageVersion();
+export const VERSION = SLUICE_VERSION;
 
 const statusSchema = {
   type: 'object',

@@ -9,10 +9,8 @@ import type { Reply } from '../commands/reply';
 import type { Logger } from '../../storage/errors';
 import { Connection } from './connection';
 import { localCommand } from './commands';
+import { REDIS_VERSION } from '../commands/server';
 import type { RespConnection, RespHost } from './types';
-
-/** Redis's version clients see in HELLO and INFO: Sluice follows Redis 7.0's semantics. */
-export const REDIS_COMPAT_VERSION = '7.0.15';
 
 /**
  * Per-key write counters, kept only for keys some connection WATCHes, and whether each such
@@ -89,7 +87,7 @@ export interface RespServerOptions {
 
 export class RespServer implements RespHost {
   readonly touches = new WatchTouches();
-  readonly redisVersion = REDIS_COMPAT_VERSION;
+  readonly redisVersion = REDIS_VERSION;
   slowSubscriberDisconnects = 0;
   totalConnections = 0;
   private readonly live = new Map<number, Connection>();
