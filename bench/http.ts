@@ -1,23 +1,25 @@
-// The HTTP front end under load (autocannon on 127.0.0.1, in a worker thread so the server keeps
-// the main thread): XADD of one entry per request against a bare fastify route that parses the
-// same JSON body (the ceiling), under everysec and always; XADD of 100 entries per request;
-// XREADGROUP COUNT 100 + XACK consumers against a producer at 80% of its maximum; PUBLISH to
-// 100 SSE subscribers (deliveries per second, publish-to-receive latency).
+// The HTTP front end under load (autocannon on 127.0.0.1, in a worker thread; each server is a
+// child process of its own, Sluice started as users start it, so the load generator and the
+// server share no event loop): XADD of one entry per request against a bare fastify route that
+// parses the same JSON body (the ceiling), under everysec and always; XADD of 100 entries per
+// request; XREADGROUP COUNT 100 + XACK consumers against a producer at 80% of its maximum;
+// PUBLISH to 100 SSE subscribers (deliveries per second, publish-to-receive latency).
 //
 // Usage: tsx bench/http.ts [--full]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import readline from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { Reply } from '../src/commands/reply';
-import { SluiceServer } from '../src/server';
+import { startSluice, type SluiceProcess } from '../src/index';
 import {
   Latencies,
   printTable,
   progress,
+  REPO_ROOT,
   round,
   throughputResult,
   withTarget,
-  withTempDir,
   type BenchSize,
   type Result,
 } from './harness';
@@ -131,46 +133,60 @@ function cannonResult(name: string, c: Cannon, entriesPerRequest: number, notes 
   return { ...r, p50Ms: c.p50Ms, p99Ms: c.p99Ms };
 }
 
-/** The ceiling: fastify parsing the same JSON body and answering like the XADD route. */
-async function bareRoute(): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
-  app.post('/bare', async (request, reply) => {
-    const body = request.body as { fields?: unknown };
-    if (!body.fields) return reply.code(400).send('{}');
-    return reply.code(201).type('application/json; charset=utf-8').send('{"id":"0-1"}');
+/**
+ * The ceiling: fastify parsing the same JSON body and answering like the XADD route, in a child
+ * process of its own as Sluice is. It prints its port on its first line.
+ */
+const BARE_ROUTE_JS = `
+import Fastify from 'fastify';
+const app = Fastify({ logger: false });
+app.post('/bare', async (request, reply) => {
+  const body = request.body;
+  if (!body.fields) return reply.code(400).send('{}');
+  return reply.code(201).type('application/json; charset=utf-8').send('{"id":"0-1"}');
+});
+await app.listen({ host: '127.0.0.1', port: 0 });
+console.log(app.server.address().port);
+`;
+
+async function bareRoute(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', BARE_ROUTE_JS], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  return app;
+  const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const [port] = (await once(lines, 'line')) as [string];
+  lines.close();
+  return { url: `http://127.0.0.1:${port.trim()}/bare`, child };
 }
 
 async function withServer<T>(
   fsync: 'everysec' | 'always',
-  fn: (server: SluiceServer) => Promise<T>,
+  fn: (server: SluiceProcess) => Promise<T>,
 ): Promise<T> {
-  return withTempDir('sluice-bench-http-', async (dataDir) => {
-    const server = await SluiceServer.start({ httpPort: 0, dataDir, fsync, resp: false });
-    try {
-      return await fn(server);
-    } finally {
-      await server.stop();
-    }
-  });
+  const server = await startSluice({ fsync, args: ['--no-resp'] });
+  try {
+    return await fn(server);
+  } finally {
+    await server.destroy();
+  }
 }
 
-async function call(server: SluiceServer, ...args: string[]): Promise<Reply> {
-  const { dispatcher } = server.deps;
-  if (!dispatcher) throw new Error('server not ready');
-  const r = await dispatcher.execute(
-    server.deps.session(),
-    args.map((a) => Buffer.from(a)),
-  );
-  if (r.t === 'error') throw new Error(`bench set-up failed: ${r.v}`);
-  return r;
+/** A set-up command through the command API. */
+async function call(server: SluiceProcess, ...args: string[]): Promise<unknown> {
+  const res = await fetch(`${server.url}/`, {
+    method: 'POST',
+    headers: JSON_HEADERS,
+    body: JSON.stringify(args),
+  });
+  const body = (await res.json()) as { result?: unknown; error?: string };
+  if (body.error !== undefined) throw new Error(`bench set-up failed: ${body.error}`);
+  return body.result;
 }
 
 /** POST /v1/streams/:key/entries with {entries} if the route takes it, else POST /pipeline. */
-async function batchRequest(server: SluiceServer): Promise<{ path: string; body: string }> {
-  const probe = await fetch(`${server.httpUrl}/v1/streams/probe/entries`, {
+async function batchRequest(server: SluiceProcess): Promise<{ path: string; body: string }> {
+  const probe = await fetch(`${server.url}/v1/streams/probe/entries`, {
     method: 'POST',
     headers: JSON_HEADERS,
     body: BATCH_BODY,
@@ -210,9 +226,9 @@ interface ConsumerReport {
 }
 
 /** The consumers' worker; `consumed` follows its reports, `ready` and `done` its milestones. */
-function startConsumers(server: SluiceServer) {
+function startConsumers(server: SluiceProcess) {
   const worker = startWorker(GROUP_CONSUMERS_JS, {
-    url: server.httpUrl,
+    url: server.url,
     key: 'g',
     group: 'grp',
     consumers: 4,
@@ -235,13 +251,13 @@ function startConsumers(server: SluiceServer) {
   return { worker, state, ready, done };
 }
 
-async function groupCase(server: SluiceServer, maxRate: number, sizes: Sizes): Promise<Result> {
+async function groupCase(server: SluiceProcess, maxRate: number, sizes: Sizes): Promise<Result> {
   await call(server, 'XGROUP', 'CREATE', 'g', 'grp', '$', 'MKSTREAM');
   const consumers = startConsumers(server);
   try {
     await consumers.ready;
     const rate = Math.max(1, Math.floor(maxRate * 0.8));
-    const url = `${server.httpUrl}/v1/streams/g/entries`;
+    const url = `${server.url}/v1/streams/g/entries`;
     const c = await cannon(url, ONE_ENTRY, sizes.group, sizes, { overallRate: rate });
     const lagAtEnd = c.ok - consumers.state.consumed;
     const t0 = Date.now();
@@ -292,12 +308,12 @@ interface PubSubRun {
 }
 
 async function pubsubCase(
-  server: SluiceServer,
+  server: SluiceProcess,
   sizes: Sizes,
   ratePerSec: number | null,
 ): Promise<Result> {
   const worker = startWorker(PUBSUB_CLIENTS_JS, {
-    url: server.httpUrl,
+    url: server.url,
     channel: 'bench',
     subscribers: sizes.subscribers,
     messages: ratePerSec === null ? sizes.messages : ratePerSec * sizes.pacedSeconds,
@@ -331,22 +347,19 @@ async function pubsubCase(
 
 async function singleEntryCases(sizes: Sizes, results: Result[]): Promise<number> {
   const bare = await bareRoute();
-  const address = bare.server.address();
-  const barePort = typeof address === 'object' && address ? address.port : 0;
   progress('bare fastify route');
-  const ceiling = await cannon(`http://127.0.0.1:${barePort}/bare`, ONE_ENTRY, sizes.single, sizes);
-  await bare.close();
+  let ceiling: Cannon;
+  try {
+    ceiling = await cannon(bare.url, ONE_ENTRY, sizes.single, sizes);
+  } finally {
+    bare.child.kill();
+  }
   results.push(cannonResult('bare fastify route, same JSON body, 50 connections', ceiling, 1));
   let maxRate = 0;
   for (const fsync of ['everysec', 'always'] as const) {
     progress(`XADD 1 entry/request, ${fsync}`);
     await withServer(fsync, async (server) => {
-      const c = await cannon(
-        `${server.httpUrl}/v1/streams/s/entries`,
-        ONE_ENTRY,
-        sizes.single,
-        sizes,
-      );
+      const c = await cannon(`${server.url}/v1/streams/s/entries`, ONE_ENTRY, sizes.single, sizes);
       if (fsync === 'everysec') maxRate = c.okPerSec;
       const percent = round((100 * c.okPerSec) / ceiling.okPerSec, 1);
       const r = cannonResult(`XADD 1 entry/request, 50 connections, ${fsync}`, c, 1, {
@@ -366,7 +379,7 @@ export async function runHttpBench(size: BenchSize): Promise<Result[]> {
   await withServer('everysec', async (server) => {
     progress('XADD 100 entries/request');
     const { path, body } = await batchRequest(server);
-    const c = await cannon(`${server.httpUrl}${path}`, body, sizes.batch, sizes, {
+    const c = await cannon(`${server.url}${path}`, body, sizes.batch, sizes, {
       connections: BATCH_CONNECTIONS,
     });
     const name = `XADD ${BATCH} entries/request (${path}), ${BATCH_CONNECTIONS} connections`;

@@ -204,14 +204,19 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .showHelpAfterError()
     .allowExcessArguments(false);
   for (const s of SETTINGS) {
-    program.option(s.flag, `${s.help} (env ${s.env}, default ${String(s.fallback)})`, s.parse);
+    const help = `${s.help} (env ${s.env}, default ${String(s.fallback)})`;
+    // A negated flag (--no-resp) takes no value: commander sets it false itself.
+    if (s.flag.startsWith('--no-')) program.option(s.flag, help);
+    else program.option(s.flag, help, s.parse);
   }
   program.parse(argv, { from: 'user' });
   const opts = program.opts<Partial<Config>>();
   const config = {} as Record<keyof Config, Config[keyof Config]>;
   for (const s of SETTINGS) {
     const fromEnv = env[s.env];
-    let value = opts[s.key];
+    // Only what the command line gave: commander defaults a negated flag to true, which must
+    // not hide the environment variable.
+    let value = program.getOptionValueSource(s.key) === 'cli' ? opts[s.key] : undefined;
     if (value === undefined && fromEnv !== undefined && fromEnv !== '') {
       try {
         value = s.parse(fromEnv);

@@ -52,6 +52,9 @@ export const Errors = {
   busyGroup: () => e('BUSYGROUP Consumer Group name already exists', 409),
   /** A storage write failed: the stream refuses writes until the operator acts. */
   storage: (detail: string) => e(`ERR ${detail}`, 503),
+  // databases (SELECT, SWAPDB)
+  dbIndexOutOfRange: () => e('ERR DB index is out of range'),
+  invalidDbIndex: (which: 'first' | 'second') => e(`ERR invalid ${which} DB index`),
   /** Any other message Redis uses once; prefer a named entry for anything reused. */
   other: (text: string, status = 400) => e(text, status),
   // lists

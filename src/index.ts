@@ -20,7 +20,8 @@ import type { Config } from './config';
 export { SluiceServer, type ServerOptions } from './server';
 export type { Config } from './config';
 
-const MAIN = path.join(import.meta.dirname, 'cli', 'main.ts');
+/** The CLI's launcher: compiles the sources to plain JavaScript and runs them (launch.mjs). */
+const LAUNCH = path.join(import.meta.dirname, 'cli', 'launch.mjs');
 /** How long a child broker may take to recover and listen. */
 const START_TIMEOUT_MS = 60_000;
 
@@ -96,7 +97,7 @@ export async function startSluice(options: StartOptions = {}): Promise<SluicePro
   let child: ChildProcess;
   let listening: Listening = { http: '' };
   const launch = async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', ...flags], {
+    child = spawn(process.execPath, [LAUNCH, 'serve', ...flags], {
       stdio: ['ignore', 'pipe', options.stderr ?? 'ignore'],
     });
     listening = await waitForUrl(child);

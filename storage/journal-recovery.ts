@@ -78,6 +78,11 @@ export interface JournalOwner {
    * commands go on.
    */
   snapshot(): Iterable<Buffer>;
+  /**
+   * True while the owner holds changes it applied but has not appended yet (a transaction's
+   * batch): a compaction waits for it to end before it calls snapshot(). Default: never.
+   */
+  holding?(): boolean;
 }
 
 export interface RecoveryContext {

@@ -16,15 +16,20 @@
 // positional write, one write in flight; records arriving meanwhile form the next batch. Under
 // `always` one fdatasync then releases every waiter it covers (group commit); `everysec`
 // releases after the write and fdatasyncs at least once a second while dirty; `no` releases
-// after the write. A failed write or fsync is sticky: appends throw WRITE_FAILED, waiters
-// reject, and the part is cut back to its last good frame (under `always` the last synced one,
-// so rejected records do not come back at restart).
+// after the write. whenSynced() waits for an fdatasync whatever the policy (for a record the
+// layer above must not act on before it is on disk: SWAPDB), and asks the writer for one. A
+// failed write or fsync is sticky: appends throw WRITE_FAILED, waiters reject, and the part is
+// cut back to its last good frame (under `always` the last synced one, so rejected records do
+// not come back at restart).
 //
 // Compaction, one at a time: after a flush when the log exceeds max(compactMinBytes, snapshot
 // bytes), or on compact(). Steps (the labels given to onCompactStep, each called once the step
 // is done) and what a crash right after each one leaves:
 //   BEGIN             nothing changed yet. Then, in the same tick, owner.snapshot() captures the
 //                     state and the records queued so far become the last of the old part.
+//                     BEGIN waits while the owner holds changes applied but not yet appended
+//                     (owner.holding(): a transaction's batch), which the snapshot would
+//                     otherwise hold and the new part replay again.
 //   PART_CREATED      the writer fdatasync'd the old part and created wal.<g+1>.0: an empty
 //                     ORPHAN_FILE.
 //   SWITCHED          the MANIFEST lists the old snapshot, the old parts and wal.<g+1>.0, and
@@ -109,6 +114,8 @@ type Queued =
 
 interface Waiter {
   readonly seq: number;
+  /** Waits for the fdatasync of `seq` (whenSynced), not what the policy promises. */
+  readonly synced: boolean;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
 }
@@ -133,6 +140,8 @@ export class Journal {
   private flushScheduled = false;
   private flushRun: Promise<void> = Promise.resolve();
   private syncRequested = false;
+  /** The highest seq a whenSynced() caller waits to see fdatasync'd. */
+  private syncWantedSeq = 0;
   private failure: StorageError | null = null;
   private cut: Promise<void> | null = null;
   private closed = false;
@@ -255,7 +264,24 @@ export class Journal {
     if (seq > this.seq) assert.fail(`whenDurable(${seq}) of a seq not handed out (${this.seq})`);
     if (seq <= this.durableSeq()) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.waiters.push({ seq, synced: false, resolve, reject }),
+    );
+  }
+
+  /**
+   * Resolves once record `seq` is fdatasync'd, whatever the fsync policy, and has the writer
+   * fdatasync soon rather than at the next `everysec` tick (or never, under `no`).
+   */
+  whenSynced(seq: number): Promise<void> {
+    if (seq > this.seq) assert.fail(`whenSynced(${seq}) of a seq not handed out (${this.seq})`);
+    if (seq <= this.syncedSeq) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    this.syncWantedSeq = Math.max(this.syncWantedSeq, seq);
+    this.scheduleFlush();
+    return new Promise((resolve, reject) =>
+      this.waiters.push({ seq, synced: true, resolve, reject }),
+    );
   }
 
   /** The sticky write failure, if any: the journal then refuses every append. */
@@ -314,7 +340,10 @@ export class Journal {
     try {
       while (
         !this.failure &&
-        (this.frames.bytes > 0 || this.queue.length > 0 || this.syncRequested)
+        (this.frames.bytes > 0 ||
+          this.queue.length > 0 ||
+          this.syncRequested ||
+          this.syncWantedSeq > this.syncedSeq)
       ) {
         this.sealPending();
         const batch = this.queue;
@@ -342,7 +371,7 @@ export class Journal {
       this.writtenSeq = item.seq;
       this.frames.recycle(item.buf);
     }
-    if (this.settings.fsync === 'always' || this.syncRequested) {
+    if (this.settings.fsync === 'always' || this.syncDue()) {
       this.syncRequested = false;
       await this.io.fdatasync(this.fd);
       this.syncedSeq = this.writtenSeq;
@@ -384,12 +413,21 @@ export class Journal {
     this.switchWait = null;
   }
 
+  /**
+   * An fdatasync is asked for now: by the `everysec` timer or close, or by a whenSynced()
+   * waiter whose record is written (one still queued gets it after its own write).
+   */
+  private syncDue(): boolean {
+    if (this.syncRequested) return true;
+    return this.syncWantedSeq > this.syncedSeq && this.writtenSeq >= this.syncWantedSeq;
+  }
+
   private settleWaiters(): void {
     if (this.waiters.length === 0) return;
     const durable = this.durableSeq();
     const keep: Waiter[] = [];
     for (const w of this.waiters) {
-      if (w.seq <= durable) w.resolve();
+      if (w.seq <= (w.synced ? this.syncedSeq : durable)) w.resolve();
       else keep.push(w);
     }
     this.waiters = keep;
@@ -474,6 +512,12 @@ export class Journal {
   }
 
   private async runCompaction(): Promise<void> {
+    // Changes of an open batch are in memory but not in the log yet: a snapshot taken now would
+    // hold them, and the part after the switch would replay them again.
+    while (this.owner.holding?.() === true) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.failure) throw this.failure;
+    }
     this.step('BEGIN');
     const gen = ++this.maxGen;
     const next: PartName = { gen, part: 0 };

@@ -91,6 +91,13 @@ interface Waiter {
 
 const FRAME_OVERHEAD_ESTIMATE = 48;
 
+/** An append applied in memory and queued for the writer: `seq` is for whenDurable. */
+export interface AppendDone {
+  readonly entries: readonly StreamEntry[];
+  readonly trimmed: number;
+  readonly seq: number;
+}
+
 export class StreamLog {
   readonly segments: Segment[];
   private counters: Counters;
@@ -217,25 +224,49 @@ export class StreamLog {
   appendApplied(
     make: (lastId: StreamId) => readonly StreamEntry[],
     trim?: TrimSpec,
-  ): Promise<{ entries: readonly StreamEntry[]; trimmed: number; seq: number }> {
+  ): Promise<AppendDone> {
     return this.exclusive(async () => {
-      const entries = make(this.counters.lastId);
-      this.checkIncreasing(entries);
-      const records = entries.map(encodeData);
-      for (const r of records) {
-        if (r.length > MAX_RECORD_BYTES) {
-          throw new StorageError('LIMIT', `entry of ${r.length} bytes exceeds ${MAX_RECORD_BYTES}`);
-        }
-      }
+      const { entries, records } = this.prepareAppend(make);
       const plan = trim ? await planTrim(this, trim, entries) : null;
-      this.maybeRoll();
-      for (const e of entries) this.applyData(e);
-      if (plan && plan.removed > 0) {
-        this.applyTrim(plan.firstId, plan.removed);
-        records.push(encodeCounters(KIND_TRIM, this.counters));
-      }
-      return { seq: this.enqueue(command(records, entries)), entries, trimmed: plan?.removed ?? 0 };
+      return this.applyAppend(entries, records, plan);
     });
+  }
+
+  /**
+   * appendApplied without a trim, done synchronously when no other mutation of this log is
+   * running (the common case); null when one is, and nothing was done: use appendApplied.
+   */
+  appendNow(make: (lastId: StreamId) => readonly StreamEntry[]): AppendDone | null {
+    if (this.opBusy) return null;
+    this.checkWritable();
+    const { entries, records } = this.prepareAppend(make);
+    return this.applyAppend(entries, records, null);
+  }
+
+  private prepareAppend(make: (lastId: StreamId) => readonly StreamEntry[]) {
+    const entries = make(this.counters.lastId);
+    this.checkIncreasing(entries);
+    const records = entries.map(encodeData);
+    for (const r of records) {
+      if (r.length > MAX_RECORD_BYTES) {
+        throw new StorageError('LIMIT', `entry of ${r.length} bytes exceeds ${MAX_RECORD_BYTES}`);
+      }
+    }
+    return { entries, records };
+  }
+
+  private applyAppend(
+    entries: readonly StreamEntry[],
+    records: Buffer[],
+    plan: { firstId: StreamId; removed: number } | null,
+  ): AppendDone {
+    this.maybeRoll();
+    for (const e of entries) this.applyData(e);
+    if (plan && plan.removed > 0) {
+      this.applyTrim(plan.firstId, plan.removed);
+      records.push(encodeCounters(KIND_TRIM, this.counters));
+    }
+    return { seq: this.enqueue(command(records, entries)), entries, trimmed: plan?.removed ?? 0 };
   }
 
   private checkIncreasing(entries: readonly StreamEntry[]): void {

@@ -37,6 +37,11 @@ export class Blocking {
     return this.waiting;
   }
 
+  /** Every key some client waits on now (SWAPDB wakes those of the swapped databases). */
+  waitedKeys(): IterableIterator<string> {
+    return this.byKey.keys();
+  }
+
   versionsOf(keys: readonly string[]): number[] {
     return keys.map((k) => this.versions.get(k) ?? 0);
   }

@@ -1,6 +1,14 @@
 // The keyspace: every key of every database with its type. Streams live in the store (one log
-// per key, its storage key being the database number byte followed by the key); lists live in
+// per key, its storage key being the physical database byte followed by the key); lists live in
 // memory and change through the journal (lists.ts). Type checks (WRONGTYPE) happen here, once.
+//
+// Databases: commands name logical databases; data lives in physical ones (list-records.ts).
+// `physical[db]` maps one to the other, a permutation that starts as the identity and that
+// SWAPDB changes by swapping two entries along with the two databases' maps: a swap moves no
+// data, renames no directory, and a stream's storage key, fixed when it is created, stays
+// valid. At start, a stream found under physical byte P is registered in the database that
+// maps to P (streams come first, as the identity; the journal's replay then sets the mapping
+// and swaps, moving them along).
 //
 // SCAN order: each database also keeps its keys sorted by a 48-bit hash of the key (KeyOrder).
 // A SCAN cursor is a position in that hash space: a call returns keys whose hash is at or above
@@ -24,7 +32,7 @@ export interface StreamValue {
 export type Value = StreamValue | ListValue;
 export type ValueType = Value['type'];
 
-/** The store's key for `key` in database `db`. */
+/** The store's key for `key` in physical database `db` (Keyspace.physicalDb). */
 export function storageKey(db: number, key: Buffer): Buffer {
   const out = Buffer.allocUnsafe(key.length + 1);
   out[0] = db;
@@ -166,9 +174,20 @@ function lowerBound(chunk: readonly Slot[], hash: number, id: string): number {
 /** Streams dropped at once by DEL and FLUSH: bounds the open files and fsyncs in flight. */
 const DELETE_PARALLEL = 16;
 
+/** A physical database is a byte (the first of a stream's storage key). */
+const PHYSICAL_DBS = 256;
+
+/** Told of each swap of two databases, at the moment the keyspace changes (WATCH). */
+export type SwapListener = (a: number, b: number) => void;
+
 export class Keyspace implements ListHost {
   private readonly dbs: Array<Map<string, Value>>;
   private readonly orders: KeyOrder[];
+  /** Logical database -> physical database. */
+  private readonly physical: number[];
+  /** Physical database -> logical database; bytes past `databases` map to themselves. */
+  private readonly logical: number[];
+  /** Streams being created, by storage key (latin1): the physical place is what is taken. */
   private readonly creating = new Map<string, Promise<StreamValue>>();
   /** Groups made by the store's extension factory, waiting for their log to be registered. */
   private readonly pendingGroups = new Map<string, StreamGroups>();
@@ -177,9 +196,15 @@ export class Keyspace implements ListHost {
   /** Set by the broker once the journal is open; every list change goes through it. */
   lists: Lists | null = null;
 
+  /** Called by swapDbs() right after each swap (live and at replay). */
+  readonly swapListeners: SwapListener[] = [];
+
   constructor(readonly databases: number) {
+    assert(databases >= 1 && databases <= PHYSICAL_DBS - 1, 'databases must be 1..255');
     this.dbs = Array.from({ length: databases }, () => new Map());
     this.orders = Array.from({ length: databases }, () => new KeyOrder());
+    this.physical = Array.from({ length: databases }, (_, db) => db);
+    this.logical = Array.from({ length: PHYSICAL_DBS }, (_, p) => p);
   }
 
   /** The extension factory given to Store.open: one StreamGroups per stream log. */
@@ -199,7 +224,7 @@ export class Keyspace implements ListHost {
     const id = log.key.toString('latin1');
     const groups = this.pendingGroups.get(id) ?? new StreamGroups();
     this.pendingGroups.delete(id);
-    const db = log.key[0] as number;
+    const db = this.logicalDb(log.key[0] as number);
     const value: StreamValue = { type: 'stream', log, groups };
     this.put(db, id.slice(1), value);
     return value;
@@ -217,8 +242,86 @@ export class Keyspace implements ListHost {
 
   db(n: number): Map<string, Value> {
     const m = this.dbs[n];
-    if (!m) throw Errors.other('ERR DB index is out of range');
+    if (!m) throw Errors.dbIndexOutOfRange();
     return m;
+  }
+
+  // ---- databases: logical (what commands name) and physical (where data lives) ------------
+
+  physicalDb(db: number): number {
+    const p = this.physical[db];
+    if (p === undefined) throw Errors.dbIndexOutOfRange();
+    return p;
+  }
+
+  logicalDb(physical: number): number {
+    return this.logical[physical] ?? physical;
+  }
+
+  /** Logical database -> physical database, for every database (snapshots, tests). */
+  permutation(): readonly number[] {
+    return this.physical;
+  }
+
+  /**
+   * SWAPDB's change in memory: the two databases trade their keys (maps and SCAN orders move,
+   * nothing is copied) and their physical databases. Durability is the caller's (lists.ts).
+   */
+  swapDbs(a: number, b: number): void {
+    const [pa, pb] = [this.physicalDb(a), this.physicalDb(b)];
+    if (a === b) return;
+    const [dbA, orderA] = [this.db(a), this.orders[a] as KeyOrder];
+    this.dbs[a] = this.db(b);
+    this.orders[a] = this.orders[b] as KeyOrder;
+    this.dbs[b] = dbA;
+    this.orders[b] = orderA;
+    this.physical[a] = pb;
+    this.physical[b] = pa;
+    this.logical[pb] = a;
+    this.logical[pa] = b;
+    for (const listener of this.swapListeners) listener(a, b);
+  }
+
+  /**
+   * Sets the whole mapping (a snapshot's databases chunk, or the identity at replay start):
+   * each physical database's keys move to the logical database now mapped to it. `physical`
+   * may be longer than `databases` when it maps the extra entries to themselves.
+   */
+  setPermutation(physical: readonly number[]): void {
+    const next = Array.from({ length: this.databases }, (_, db) => physical[db] ?? db);
+    const seen = new Set(next);
+    const fits = next.every((p) => p < this.databases) && seen.size === this.databases;
+    if (!fits || physical.slice(this.databases).some((p, i) => p !== this.databases + i)) {
+      throw new Error(
+        `the data directory's database mapping [${physical.join(',')}] does not fit ` +
+          `${this.databases} databases: start with as many databases as before`,
+      );
+    }
+    const dbs = next.map((p) => this.dbs[this.logicalDb(p)] as Map<string, Value>);
+    const orders = next.map((p) => this.orders[this.logicalDb(p)] as KeyOrder);
+    for (let db = 0; db < this.databases; db++) {
+      this.dbs[db] = dbs[db] as Map<string, Value>;
+      this.orders[db] = orders[db] as KeyOrder;
+      this.physical[db] = next[db] as number;
+      this.logical[next[db] as number] = db;
+    }
+  }
+
+  /**
+   * The lock ids (keyId) of every key of the given databases, and of the streams being created
+   * there: holding them all waits out every command at work on those databases.
+   */
+  lockIds(dbs: readonly number[]): string[] {
+    const ids: string[] = [];
+    for (const db of dbs) {
+      const prefix = String.fromCharCode(db);
+      for (const id of this.db(db).keys()) ids.push(prefix + id);
+    }
+    for (const skey of this.creating.keys()) {
+      const db = this.logicalDb(skey.charCodeAt(0));
+      if (dbs.includes(db)) ids.push(String.fromCharCode(db) + skey.slice(1));
+    }
+    return ids;
   }
 
   get(db: number, key: Buffer): Value | undefined {
@@ -271,22 +374,27 @@ export class Keyspace implements ListHost {
     return n;
   }
 
-  /** The stream at `key`, created empty when absent. */
+  /**
+   * The stream at `key`, created empty when absent. Its storage key takes the database's
+   * physical byte now; if a swap happens while the directory is made, the stream is
+   * registered wherever that physical database then is, as if created before the swap.
+   */
   async streamOrCreate(db: number, key: Buffer): Promise<StreamValue> {
     const existing = this.stream(db, key);
     if (existing) return existing;
-    const id = keyId(db, key);
+    const skey = storageKey(this.physicalDb(db), key);
+    const id = skey.toString('latin1');
     let pending = this.creating.get(id);
     if (!pending) {
-      pending = this.createStream(db, key).finally(() => this.creating.delete(id));
+      pending = this.createStream(skey).finally(() => this.creating.delete(id));
       this.creating.set(id, pending);
     }
     return pending;
   }
 
-  private async createStream(db: number, key: Buffer): Promise<StreamValue> {
+  private async createStream(skey: Buffer): Promise<StreamValue> {
     if (!this.store) throw Errors.other('ERR no store');
-    const log = await this.store.create(storageKey(db, key));
+    const log = await this.store.create(skey);
     return this.register(log);
   }
 
@@ -332,7 +440,7 @@ export class Keyspace implements ListHost {
     }
     if (!this.store) throw Errors.other('ERR no store');
     this.remove(db, from.toString('latin1'));
-    const log = await this.store.rename(v.log.key, storageKey(db, to));
+    const log = await this.store.rename(v.log.key, storageKey(this.physicalDb(db), to));
     this.register(log);
   }
 
@@ -344,7 +452,7 @@ export class Keyspace implements ListHost {
   /** One step of SCAN over `db` from `cursor` (see the top): the keys and the next cursor. */
   scan(db: number, cursor: bigint, count: number): { keys: Buffer[]; next: bigint } {
     const order = this.orders[db];
-    if (!order) throw Errors.other('ERR DB index is out of range');
+    if (!order) throw Errors.dbIndexOutOfRange();
     if (cursor >= BigInt(SCAN_HASH_LIMIT)) return { keys: [], next: 0n };
     const { ids, next } = order.scan(Number(cursor), count);
     return { keys: ids.map((id) => Buffer.from(id, 'latin1')), next: BigInt(next) };

@@ -1,7 +1,14 @@
 // The journal records and snapshot chunks of lists: each list change in its resolved,
 // non-blocking form (a served BLPOP is the POP that happened; a move is one record naming both
-// keys), and the lists themselves as snapshot chunks. The journal (storage/journal.ts) frames
-// and checksums these bytes; this file owns what is inside them.
+// keys), SWAPDB, and the lists and the database mapping as snapshot chunks. The journal
+// (storage/journal.ts) frames and checksums these bytes; this file owns what is inside them.
+//
+// Databases: a key's data lives in a *physical* database, the byte that also starts a stream's
+// storage key (keyspace.ts); SELECT and every command name *logical* databases. The mapping
+// logical -> physical starts as the identity and only SWAPDB changes it (it swaps two entries,
+// so no data moves). List records name the physical database, so where a list change applies
+// never depends on a swap journaled around it; SWAP records and the DATABASES chunk carry the
+// mapping. Until the first SWAPDB both are the same, so journals from before SWAPDB read alike.
 //
 // Scalars: `uv` is an unsigned LEB128 varint (7 bits a byte, low first; values below 2^53);
 // `sv` is a signed value as a zigzag varint (2v for v >= 0, -2v-1 for v < 0); `str` is
@@ -11,7 +18,7 @@
 //   off  size  field
 //   0    1     version  1
 //   1    1     op       see OP below
-//   2    1     db       database number
+//   2    1     db       physical database number (SWAP: logical, see there)
 //   3    ...   fields of the op, in order:
 //     PUSH    side u8 (0 left, 1 right), key str, count uv, count x str value
 //     POP     side u8, key str, count uv                 (pops min(count, length))
@@ -23,15 +30,25 @@
 //     DEL     key str
 //     RENAME  from str, to str                          (to must hold no list)
 //     FLUSH   (db 255 = every database)
-// Snapshot chunk, version 1: `version u8 | lists uv`, then per list
-//   `db u8 | flags u8 (bit0: appends to the previous chunk's last list) | key str | count uv |
-//   count x str`. A list longer than SNAPSHOT_CHUNK_VALUES spans several chunks.
-// Invariants: replaying the records in order over the snapshot rebuilds the lists exactly.
+//     SWAP    other u8                                  (SWAPDB db other; both logical: the
+//                                                       mapping's entries db and other swap)
+// SWAP was added with SWAPDB: a reader from before it refuses the journal (unknown op 11),
+// as it must, since it would read list records under the wrong mapping.
+// Snapshot chunk, version 1 (lists): `version u8 | lists uv`, then per list
+//   `db u8 (physical) | flags u8 (bit0: appends to the previous chunk's last list) | key str |
+//   count uv | count x str`. A list longer than SNAPSHOT_CHUNK_VALUES spans several chunks.
+// Snapshot chunk, version 2 (databases): `version u8 | count uv | count x u8`, entry i being
+//   the physical database of logical database i. Written first, and only when the mapping is
+//   not the identity (a snapshot without one reads as before; older readers refuse one).
+// Invariants: replaying the records in order over the snapshot rebuilds the lists and the
+// mapping exactly; the mapping is a permutation of the databases.
 // A record that does not decode is corruption of the journal (the journal's CRC passed, so it
 // is a bug or a different version): the start is refused with the record's place.
 
 export const RECORD_VERSION = 1;
 export const CHUNK_VERSION = 1;
+/** The version byte of the databases chunk (the mapping logical -> physical). */
+export const DATABASES_CHUNK_VERSION = 2;
 /** Values per snapshot chunk: bounds the memory one chunk takes while it is written. */
 export const SNAPSHOT_CHUNK_VALUES = 4096;
 /** The FLUSH record's db meaning every database (FLUSHALL). */
@@ -52,9 +69,13 @@ export type ListOp =
   | { op: 'trim'; db: number; key: string; start: number; stop: number }
   | { op: 'del'; db: number; key: string }
   | { op: 'rename'; db: number; from: string; to: string }
-  | { op: 'flush'; db: number };
+  | { op: 'flush'; db: number }
+  | { op: 'swap'; db: number; other: number };
 
-const OPS = ['push', 'pop', 'move', 'set', 'insert', 'rem', 'trim', 'del', 'rename', 'flush'];
+const OPS = [
+  ...['push', 'pop', 'move', 'set', 'insert', 'rem', 'trim', 'del', 'rename', 'flush'],
+  'swap',
+];
 const OP_CODE = new Map(OPS.map((name, i) => [name, i + 1]));
 
 /** Grows a buffer as fields are written. */
@@ -151,11 +172,12 @@ function side(r: Reader): Side {
   return s as Side;
 }
 
-export function encodeOp(op: ListOp): Buffer {
+/** The record of `op`; `db` is the database written (the physical one, for list changes). */
+export function encodeOp(op: ListOp, db: number = op.db): Buffer {
   const w = new Writer(op.op === 'push' ? 32 + op.values.length * 24 : 48);
   w.u8(RECORD_VERSION);
   w.u8(OP_CODE.get(op.op) as number);
-  w.u8(op.db);
+  w.u8(db);
   switch (op.op) {
     case 'push':
       w.u8(op.side);
@@ -199,6 +221,9 @@ export function encodeOp(op: ListOp): Buffer {
       break;
     case 'flush':
       break;
+    case 'swap':
+      w.u8(op.other);
+      break;
   }
   return w.done();
 }
@@ -228,6 +253,8 @@ function decodeBody(r: Reader, name: string, db: number): ListOp {
       return { op: 'del', db, key: r.str() };
     case 'rename':
       return { op: 'rename', db, from: r.str(), to: r.str() };
+    case 'swap':
+      return { op: 'swap', db, other: r.u8() };
     default:
       return { op: 'flush', db };
   }
@@ -270,10 +297,34 @@ export function encodeChunk(lists: readonly ChunkList[]): Buffer {
   return w.done();
 }
 
-export function decodeChunk(buf: Buffer): ChunkList[] {
+/** The databases chunk: `physical[i]` is the physical database of logical database i. */
+export function encodeDatabasesChunk(physical: readonly number[]): Buffer {
+  const w = new Writer(8 + physical.length);
+  w.u8(DATABASES_CHUNK_VERSION);
+  w.uv(physical.length);
+  for (const p of physical) w.u8(p);
+  return w.done();
+}
+
+/** A snapshot chunk: lists, or the database mapping. */
+export type SnapshotChunk =
+  | { readonly kind: 'lists'; readonly lists: ChunkList[] }
+  | { readonly kind: 'databases'; readonly physical: number[] };
+
+export function decodeChunk(buf: Buffer): SnapshotChunk {
   const r = new Reader(buf);
   const version = r.u8();
+  if (version === DATABASES_CHUNK_VERSION) {
+    const physical: number[] = [];
+    for (let n = r.uv(); n > 0; n--) physical.push(r.u8());
+    if (!r.atEnd) throw new DecodeError('bytes after the chunk');
+    return { kind: 'databases', physical };
+  }
   if (version !== CHUNK_VERSION) throw new DecodeError(`unknown chunk version ${version}`);
+  return { kind: 'lists', lists: decodeLists(r) };
+}
+
+function decodeLists(r: Reader): ChunkList[] {
   const out: ChunkList[] = [];
   for (let n = r.uv(); n > 0; n--) {
     const db = r.u8();

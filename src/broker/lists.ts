@@ -2,7 +2,9 @@
 // which they change. A change is a ListOp (list-records.ts): live, it is appended to the
 // write-ahead journal first and then applied; at start, the journal replays the same ops
 // through the same apply. Pushes and moves signal the destination key so blocked pops are
-// served at once, before any other command can see the values.
+// served at once, before any other command can see the values. Ops name logical databases in
+// memory and physical ones in the journal (list-records.ts); SWAPDB's record is journaled here
+// too, so the mapping is replayed and snapshotted with the lists.
 import assert from 'node:assert';
 import Denque from 'denque';
 import type { Journal, JournalOwner } from '../../storage/journal';
@@ -11,6 +13,7 @@ import {
   ALL_DBS,
   decodeChunk,
   decodeOp,
+  encodeDatabasesChunk,
   encodeOp,
   Side,
   snapshotChunks,
@@ -47,11 +50,28 @@ export interface ListHost {
   removeList(db: number, id: string): void;
   /** Every list of every database, for snapshots and FLUSH. */
   listsOf(db: number): Iterable<[string, ListValue]>;
+  /** The physical database of logical database `db` (keyspace.ts). */
+  physicalDb(db: number): number;
+  logicalDb(physical: number): number;
+  /** Logical -> physical for every database. */
+  permutation(): readonly number[];
+  /** Swaps two logical databases in memory (SWAPDB's effect). */
+  swapDbs(a: number, b: number): void;
+  /** Sets the whole mapping (a snapshot's, or the identity), moving keys along. */
+  setPermutation(physical: readonly number[]): void;
 }
+
+type SwapOp = ListOp & { op: 'swap' };
 
 export class Lists implements JournalOwner {
   private journal: Journal | null = null;
   private batch: Buffer[] | null = null;
+  /** The open batch holds a SWAP: its wait includes an fdatasync (endBatch). */
+  private batchSwaps = false;
+  /** A batch's SWAP not yet known fdatasync'd: waits for seqs from it include that (0: none). */
+  private swapSeq = 0;
+  /** A SWAP journaled and not yet applied (swap() waits for its fdatasync): snapshots hold it. */
+  private pendingSwap: SwapOp | null = null;
   /** The journal seq of the last change made; replies wait for it to be durable. */
   lastSeq = 0;
 
@@ -66,22 +86,39 @@ export class Lists implements JournalOwner {
     this.journal = journal;
   }
 
-  /** Resolves when every change made so far is as durable as the fsync policy promises. */
+  /**
+   * Resolves when every change made so far is as durable as the fsync policy promises, and a
+   * batch's SWAP among them (or before them) fdatasync'd.
+   */
   whenDurable(seq = this.lastSeq): Promise<void> {
-    return seq > 0 && this.journal ? this.journal.whenDurable(seq) : Promise.resolve();
+    const journal = this.journal;
+    if (seq <= 0 || !journal) return Promise.resolve();
+    const durable = journal.whenDurable(seq);
+    const swapSeq = this.swapSeq;
+    if (swapSeq === 0 || seq < swapSeq) return durable;
+    return Promise.all([durable, journal.whenSynced(swapSeq)]).then(() => {
+      if (this.swapSeq === swapSeq) this.swapSeq = 0;
+    });
   }
 
   // ---- live changes: journal first, then memory ------------------------------------------
 
   private exec(op: ListOp): void {
     assert(this.journal, 'lists changed before the journal opened');
+    // List changes are journaled under their physical database; SWAP and FLUSHALL name none.
+    const db = op.op === 'swap' || op.db === ALL_DBS ? op.db : this.host.physicalDb(op.db);
     if (this.batch) {
       const failure = this.journal.writeFailure;
       if (failure) throw failure;
-      this.batch.push(encodeOp(op));
+      this.batch.push(encodeOp(op, db));
       return;
     }
-    this.lastSeq = this.journal.append(encodeOp(op));
+    this.lastSeq = this.journal.append(encodeOp(op, db));
+  }
+
+  /** True while a batch is open (MULTI/EXEC): changes are applied but not yet journaled. */
+  holding(): boolean {
+    return this.batch !== null;
   }
 
   /**
@@ -96,10 +133,39 @@ export class Lists implements JournalOwner {
   /** Journals the held changes together; returns the seq to wait for (0: none). */
   endBatch(): number {
     const records = this.batch ?? [];
+    const swaps = this.batchSwaps;
     this.batch = null;
+    this.batchSwaps = false;
     if (records.length === 0 || !this.journal) return 0;
     this.lastSeq = this.journal.appendMany(records);
+    if (swaps) this.swapSeq = this.lastSeq;
     return this.lastSeq;
+  }
+
+  /**
+   * SWAPDB of logical databases `a` and `b` (a != b). Alone, the record is journaled and
+   * fdatasync'd (whatever the fsync policy) before memory changes: a stream is created or
+   * written under the new mapping only once a crash can no longer lose the swap (streams
+   * are outside the journal). The caller holds every other command back meanwhile. In a
+   * batch (EXEC) the swap is applied at once, like the batch's other changes, and the batch's
+   * wait (whenDurable) includes the fdatasync.
+   */
+  async swap(a: number, b: number): Promise<void> {
+    assert(this.journal && a !== b && !this.pendingSwap, 'one swap of two databases at a time');
+    const op: SwapOp = { op: 'swap', db: a, other: b };
+    this.exec(op);
+    if (this.batch) {
+      this.batchSwaps = true;
+      this.host.swapDbs(a, b);
+      return;
+    }
+    this.pendingSwap = op;
+    try {
+      await this.journal.whenSynced(this.lastSeq);
+    } finally {
+      this.pendingSwap = null;
+    }
+    this.host.swapDbs(a, b);
   }
 
   /** Pushes values (in order, each onto `side`); returns the new length. */
@@ -275,7 +341,20 @@ export class Lists implements JournalOwner {
     for (const d of dbs) for (const [id] of [...this.host.listsOf(d)]) this.host.removeList(d, id);
   }
 
+  /** A SWAP at replay: both databases must exist (the count may have changed since). */
+  private applySwap(op: SwapOp): void {
+    const n = this.host.databases;
+    if (op.db >= n || op.other >= n) {
+      throw new Error(
+        `the journal swaps databases ${op.db} and ${op.other}, but there are only ${n}: ` +
+          'start with as many databases as before',
+      );
+    }
+    this.host.swapDbs(op.db, op.other);
+  }
+
   private applyOp(op: ListOp): void {
+    if (op.op === 'swap') return this.applySwap(op);
     // A key holding a stream wins over list ops replayed onto it: under `everysec` a power
     // loss can lose the journal's DEL of a list whose key a stream then took.
     const key = op.op === 'move' ? op.dst : op.op === 'rename' ? op.to : 'key' in op ? op.key : '';
@@ -311,26 +390,57 @@ export class Lists implements JournalOwner {
 
   reset(): void {
     this.applyFlush(ALL_DBS);
+    this.host.setPermutation([]);
   }
 
   loadChunk(chunk: Buffer): void {
-    for (const part of decodeChunk(chunk)) {
-      const list = part.continues ? this.host.listById(part.db, part.key) : undefined;
+    const decoded = decodeChunk(chunk);
+    if (decoded.kind === 'databases') return this.host.setPermutation(decoded.physical);
+    for (const part of decoded.lists) {
+      const db = this.host.logicalDb(part.db);
+      // A stream wins here too (see applyOp): the list's DEL comes later in the log, or was lost.
+      if (this.host.typeOf(db, part.key) === 'stream') {
+        this.logger.warn('journal snapshot list at a key that holds a stream: skipped', { db });
+        continue;
+      }
+      const list = part.continues ? this.host.listById(db, part.key) : undefined;
       if (list) for (const v of part.values) list.items.push(v);
       else if (part.values.length > 0)
-        this.host.putList(part.db, part.key, new ListValue([...part.values]));
+        this.host.putList(db, part.key, new ListValue([...part.values]));
     }
   }
 
   apply(record: Buffer): void {
-    this.applyOp(decodeOp(record));
+    const op = decodeOp(record);
+    if (op.op !== 'swap' && op.db !== ALL_DBS) op.db = this.host.logicalDb(op.db);
+    this.applyOp(op);
   }
 
+  /** The mapping with every journaled SWAP (one may be waiting for its fdatasync), and the lists
+   * by physical database: what replaying the journal so far rebuilds. */
   snapshot(): Iterable<Buffer> {
+    const physical = [...this.host.permutation()];
+    const pending = this.pendingSwap;
+    if (pending) {
+      const p = physical[pending.db] as number;
+      physical[pending.db] = physical[pending.other] as number;
+      physical[pending.other] = p;
+    }
     const captured: { db: number; key: string; values: string[] }[] = [];
     for (let db = 0; db < this.host.databases; db++)
       for (const [key, list] of this.host.listsOf(db))
-        captured.push({ db, key, values: list.items.toArray() });
-    return snapshotChunks(captured);
+        captured.push({ db: this.host.physicalDb(db), key, values: list.items.toArray() });
+    const identity = physical.every((p, db) => p === db);
+    return identity
+      ? snapshotChunks(captured)
+      : withFirst(encodeDatabasesChunk(physical), captured);
   }
+}
+
+function* withFirst(
+  first: Buffer,
+  lists: Iterable<{ db: number; key: string; values: readonly string[] }>,
+): Generator<Buffer> {
+  yield first;
+  yield* snapshotChunks(lists);
 }

@@ -21,7 +21,7 @@
 // - Above MODEL_MAX_NODES nodes, the oldest ones fold back into the lazy region to bound
 //   memory; the fold is exact unless those nodes held deleted entries.
 import assert from 'node:assert';
-import type { StreamLog } from '../../storage/stream-log';
+import type { AppendDone, StreamLog } from '../../storage/stream-log';
 import type { StreamEntry } from '../../storage/records';
 import type { TrimSpec } from '../../storage/trim';
 import { StorageError } from '../../storage/errors';
@@ -80,7 +80,9 @@ const INT64_MAX = (1n << 63n) - 1n;
 
 /** A string element: listpack stores it as an integer when string2ll accepts it. */
 function lpStringBytes(s: Buffer): number {
-  if (s.length > 0 && s.length <= 20) {
+  const c = s[0] as number;
+  // Only text starting with a digit or '-' can be an integer (most values are not: skip them).
+  if (s.length > 0 && s.length <= 20 && ((c >= 0x30 && c <= 0x39) || c === 0x2d)) {
     const text = s.toString('latin1');
     if (text === '0') return lpIntBytes(0n);
     if (LP_INT_TEXT.test(text)) {
@@ -497,44 +499,103 @@ async function planXaddTrim(
   return { spec: { maxLen: lengthAfter - approx.entries, approx: false, limit: 0 }, approx };
 }
 
-/** XADD: appends one entry and trims in the same log command; null when NOMKSTREAM stops it. */
-export async function xadd(
+/**
+ * XADD: appends one entry and trims in the same log command; null when NOMKSTREAM stops it.
+ * Answers synchronously when it can (the stream exists, no trim, its log idle), as most do.
+ */
+export function xadd(
   broker: Broker,
   sink: DurableSink,
   db: number,
   key: Buffer,
   req: XaddRequest,
-): Promise<StreamId | null> {
+): StreamId | null | Promise<StreamId | null> {
   if (req.id.kind === 'explicit' && req.id.id.isZero()) throw Errors.xaddIdZero();
   const existing = broker.keyspace.stream(db, key);
   if (!existing && req.noMkStream) return null;
+  if (!existing || req.trim) return xaddLater(broker, sink, db, key, req, existing);
+  const plan = planXadd(existing.log, req);
+  const done = appendCatching(() => existing.log.appendNow(plan.make));
+  if (done === null) return xaddLater(broker, sink, db, key, req, existing);
+  finishXadd(broker, sink, db, key, plan, done, { approx: null });
+  return plan.id;
+}
+
+async function xaddLater(
+  broker: Broker,
+  sink: DurableSink,
+  db: number,
+  key: Buffer,
+  req: XaddRequest,
+  existing: StreamValue | undefined,
+): Promise<StreamId> {
   const log = (existing ?? (await broker.keyspace.streamOrCreate(db, key))).log;
+  const plan = planXadd(log, req);
+  const trim = await planXaddTrim(plan.model, req.trim, plan.lengthAfter, plan.tail);
+  const done = await log.appendApplied(plan.make, trim.spec).catch((err: unknown) => {
+    throw asXaddError(err);
+  });
+  finishXadd(broker, sink, db, key, plan, done, trim);
+  return plan.id;
+}
+
+interface XaddPlan {
+  readonly log: StreamLog;
+  readonly req: XaddRequest;
+  readonly id: StreamId;
+  readonly model: NodeModel;
+  readonly tail: TailPlan;
+  readonly lengthAfter: number;
+  readonly make: (last: StreamId) => StreamEntry[];
+}
+
+/** The checks and the ID of an XADD, before anything changes. */
+function planXadd(log: StreamLog, req: XaddRequest): XaddPlan {
   if (log.lastId.equals(StreamId.MAX)) throw Errors.streamExhausted();
   const now = req.nowMs ?? BigInt(Date.now());
   const id = nextStreamId(log.lastId, req.id, now);
   if (fieldsBytes(req.fields) > ENTRY_MAX_BYTES) throw Errors.xaddTooLarge();
   const model = nodeModel(log);
   const tail = model.planAppend(id, req.fields);
-  const lengthAfter = log.length + 1;
-  const trim = await planXaddTrim(model, req.trim, lengthAfter, tail);
   const make = (last: StreamId) => {
     // The key lock keeps every other writer out, so the ID chosen above still holds.
     assert(nextStreamId(last, req.id, now).equals(id), 'XADD runs under its key lock');
     return [{ id, fields: req.fields }];
   };
-  const done = await log.appendApplied(make, trim.spec).catch((err: unknown) => {
-    if (err instanceof StorageError && err.code === 'LIMIT') throw Errors.xaddTooLarge();
-    throw err;
-  });
-  model.commitAppend(tail);
+  return { log, req, id, model, tail, lengthAfter: log.length + 1, make };
+}
+
+/** Storage's LIMIT (record too large) is XADD's own error. */
+function asXaddError(err: unknown): unknown {
+  return err instanceof StorageError && err.code === 'LIMIT' ? Errors.xaddTooLarge() : err;
+}
+
+function appendCatching<T>(append: () => T): T {
+  try {
+    return append();
+  } catch (err) {
+    throw asXaddError(err);
+  }
+}
+
+function finishXadd(
+  broker: Broker,
+  sink: DurableSink,
+  db: number,
+  key: Buffer,
+  plan: XaddPlan,
+  done: AppendDone,
+  trim: { approx: { entries: number; nodes: number } | null },
+): void {
+  const { model, req } = plan;
+  model.commitAppend(plan.tail);
   if (trim.approx) {
     assert(done.trimmed === trim.approx.entries, 'storage removes what the node model resolved');
     model.dropHead(trim.approx.nodes);
-  } else if (req.trim) model.applyExact(req.trim, done.trimmed, lengthAfter);
+  } else if (req.trim) model.applyExact(req.trim, done.trimmed, plan.lengthAfter);
   model.note();
-  sink.afterDurable(log, done.seq);
+  sink.afterDurable(plan.log, done.seq);
   broker.blocking.signal(keyId(db, key));
-  return id;
 }
 
 /** XTRIM: resolves with the number of entries removed. */
@@ -641,7 +702,8 @@ export type ReadAfter = StreamId | 'last-entry';
 
 /**
  * One XREAD attempt: for each stream, the entries after its ID (at most `count`, 0 = all);
- * streams with none are left out. A key that became another type fails with WRONGTYPE.
+ * streams with none are left out. A key of another type fails with WRONGTYPE on the first
+ * attempt; once blocked it is passed over (Redis serves a blocked XREAD from streams only).
  */
 export async function xreadAttempt(
   broker: Broker,
@@ -649,11 +711,13 @@ export async function xreadAttempt(
   keys: readonly Buffer[],
   after: readonly ReadAfter[],
   count: number,
+  blocked = false,
 ): Promise<Array<[Buffer, StreamEntry[]]>> {
   const out: Array<[Buffer, StreamEntry[]]> = [];
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as Buffer;
-    const value = broker.keyspace.stream(db, key);
+    const found = blocked ? broker.keyspace.get(db, key) : broker.keyspace.stream(db, key);
+    const value = found?.type === 'stream' ? found : undefined;
     if (!value || value.log.length === 0) continue;
     let gt = after[i] as ReadAfter;
     if (gt === 'last-entry') gt = (await lastLiveId(value.log))?.prev() ?? StreamId.ZERO;

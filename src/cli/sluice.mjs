@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// The package's `sluice` command: registers the TypeScript loader, then runs the CLI.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('./main.ts');
+// The package's `sluice` command: the CLI, compiled and run by the launcher.
+import './launch.mjs';

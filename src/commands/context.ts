@@ -24,8 +24,40 @@ export interface ExecLimits {
   readonly maxBlockMs: number;
 }
 
+/** Something whose writes become durable in seq order: a stream's log, the list journal. */
+export interface DurableSource {
+  whenDurable(seq: number): Promise<void>;
+}
+
+/** A reply's wait: until write `seq` of `source` is as durable as the fsync policy promises. */
+export interface DurableWait {
+  readonly source: DurableSource;
+  readonly seq: number;
+}
+
+/** Adds `seq` of `source` to `waits`, keeping one wait per source (the highest seq). */
+export function addWait(waits: DurableWait[], source: DurableSource, seq: number): void {
+  for (let i = 0; i < waits.length; i++) {
+    const w = waits[i] as DurableWait;
+    if (w.source !== source) continue;
+    if (seq > w.seq) waits[i] = { source, seq };
+    return;
+  }
+  waits.push({ source, seq });
+}
+
+/** One promise for a list of waits (a failed write rejects it). */
+export function waitAll(waits: readonly DurableWait[]): Promise<unknown> {
+  if (waits.length === 1) {
+    const w = waits[0] as DurableWait;
+    return w.source.whenDurable(w.seq);
+  }
+  return Promise.all(waits.map((w) => w.source.whenDurable(w.seq)));
+}
+
 export class Ctx {
-  readonly durable: Promise<void>[] = [];
+  /** What the reply waits for; the dispatcher's caller waits, after the locks are released. */
+  readonly durable: DurableWait[] = [];
 
   constructor(
     readonly broker: Broker,
@@ -39,7 +71,7 @@ export class Ctx {
 
   /** The reply waits until command `seq` of `log` is durable (0: nothing was written). */
   afterDurable(log: StreamLog, seq: number): void {
-    if (seq > 0) this.durable.push(log.whenDurable(seq));
+    if (seq > 0) addWait(this.durable, log, seq);
   }
 
   /**
@@ -48,6 +80,6 @@ export class Ctx {
    */
   afterLists(): void {
     const seq = this.broker.lists.lastSeq;
-    if (seq > 0) this.durable.push(this.broker.lists.whenDurable(seq));
+    if (seq > 0) addWait(this.durable, this.broker.lists, seq);
   }
 }

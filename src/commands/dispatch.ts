@@ -5,7 +5,7 @@ import { CommandError, Errors } from '../errors';
 import { StorageError } from '../../storage/errors';
 import type { Broker } from '../broker/broker';
 import { keyId } from '../broker/keyspace';
-import { Ctx, type ExecLimits, type Session } from './context';
+import { addWait, Ctx, waitAll, type DurableWait, type ExecLimits, type Session } from './context';
 import { errorReply, type Reply } from './reply';
 import { registerServerHost, ServerConfig, type ServerInfoSource } from './server';
 import { CommandStats } from './stats';
@@ -53,7 +53,8 @@ export type CommandObserver = (cmd: string, seconds: number, errorCode: string |
 /** A command that ran, with the wait for its durability still ahead (Dispatcher.stage). */
 export interface Staged {
   readonly reply: Reply;
-  readonly durable: Promise<unknown> | null;
+  /** What the reply waits for before it may be sent (empty: nothing). */
+  readonly durable: readonly DurableWait[];
   readonly cmd: string;
   readonly t0: number;
   /** Refused by resolveRow (unknown command, arity): not run, so not a call in the stats. */
@@ -82,6 +83,8 @@ export interface WriteDone {
   readonly before: readonly unknown[] | null;
 }
 
+const NO_WAITS: readonly DurableWait[] = [];
+
 /** The error code of an error reply: its first word (ERR, WRONGTYPE, NOGROUP...). */
 function errorCode(r: Reply): string | null {
   if (r.t !== 'error') return null;
@@ -96,6 +99,9 @@ export class Dispatcher {
   readonly writeObservers: WriteObserver[] = [];
   /** While a transaction runs (exclusive()), other sessions' commands wait here. */
   private gate: Promise<void> | null = null;
+  /** Commands whose handler is still at work asynchronously, by session (see exclusive). */
+  private readonly running = new Map<Session, number>();
+  private whenIdle: Array<() => void> = [];
 
   /** INFO's commandstats, errorstats and counters; CONFIG RESETSTAT clears them. */
   readonly stats = new CommandStats();
@@ -120,10 +126,11 @@ export class Dispatcher {
   /**
    * Runs a command up to its reply but not its durability wait: a connection runs its
    * pipeline's commands one after another this way, so N writes share one group commit, and
-   * sends each reply once settle() says it is durable.
+   * sends each reply once settle() says it is durable. A command that finds its keys free and
+   * needs no I/O and no wait is staged synchronously (no promise): most commands are.
    */
-  async stage(session: Session, args: readonly Buffer[]): Promise<Staged> {
-    while (this.gate && !session.inExec) await this.gate;
+  stage(session: Session, args: readonly Buffer[]): Staged | Promise<Staged> {
+    if (this.gate && !session.inExec) return this.stageAfterGate(session, args);
     const t0 = performance.now();
     let row: CommandRow;
     try {
@@ -132,7 +139,7 @@ export class Dispatcher {
       const statName = rejectedRowName(this.table, args);
       return {
         reply: toErrorReply(err),
-        durable: null,
+        durable: NO_WAITS,
         cmd: 'unknown',
         t0,
         rejected: true,
@@ -142,16 +149,44 @@ export class Dispatcher {
     return this.stageRow(row, session, args, t0);
   }
 
+  private async stageAfterGate(session: Session, args: readonly Buffer[]): Promise<Staged> {
+    while (this.gate && !session.inExec) await this.gate;
+    return this.stage(session, args);
+  }
+
   /** Waits for a staged command's durability; a failed write turns its reply into the error. */
   async settle(staged: Staged): Promise<Reply> {
     let reply = staged.reply;
-    if (staged.durable) {
+    if (staged.durable.length > 0) {
       try {
-        await staged.durable;
+        await waitAll(staged.durable);
       } catch (err) {
         reply = toErrorReply(err);
       }
     }
+    return this.record(staged, reply);
+  }
+
+  /**
+   * settle() for commands staged one after another: one wait covers them all, as their writes
+   * went into the same group commits. If it fails, each waits for its own writes, so a write
+   * that did become durable is still reported so.
+   */
+  async settleAll(list: readonly Staged[]): Promise<Reply[]> {
+    const waits: DurableWait[] = [];
+    for (const s of list) for (const w of s.durable) addWait(waits, w.source, w.seq);
+    if (waits.length > 0) {
+      try {
+        await waitAll(waits);
+      } catch {
+        return Promise.all(list.map((s) => this.settle(s)));
+      }
+    }
+    return list.map((s) => this.record(s, s.reply));
+  }
+
+  /** Counts a command that is answered (stats, observer) and returns its reply. */
+  record(staged: Staged, reply: Reply): Reply {
     const now = performance.now();
     const code = errorCode(reply);
     if (staged.rejected) this.stats.reject(staged.statName, code ?? 'ERR');
@@ -164,11 +199,16 @@ export class Dispatcher {
    * Runs `fn` with every other session's commands held back (MULTI/EXEC): what it does is
    * seen by others all at once. `fn`'s own commands run with `session.inExec` set.
    */
-  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  async exclusive<T>(fn: () => Promise<T>, self?: Session): Promise<T> {
     while (this.gate) await this.gate;
     let open = () => {};
     this.gate = new Promise<void>((resolve) => (open = resolve));
     try {
+      // Commands already past the gate and still working (reading a disk, creating a
+      // stream) finish first: none of their changes may land in the middle of `fn`.
+      while (this.othersRunning(self)) {
+        await new Promise<void>((resolve) => this.whenIdle.push(resolve));
+      }
       return await fn();
     } finally {
       this.gate = null;
@@ -176,50 +216,100 @@ export class Dispatcher {
     }
   }
 
+  private othersRunning(self: Session | undefined): boolean {
+    for (const [session, n] of this.running) if (n > 0 && session !== self) return true;
+    return false;
+  }
+
+  /** Counts `work` (a command's asynchronous part) as running for `session` until it ends. */
+  private track<T>(session: Session, work: Promise<T>): Promise<T> {
+    this.running.set(session, (this.running.get(session) ?? 0) + 1);
+    const done = () => {
+      const n = (this.running.get(session) ?? 1) - 1;
+      if (n > 0) this.running.set(session, n);
+      else this.running.delete(session);
+      const waiting = this.whenIdle;
+      this.whenIdle = [];
+      for (const wake of waiting) wake();
+    };
+    return work.then(
+      (v) => {
+        done();
+        return v;
+      },
+      (err: unknown) => {
+        done();
+        throw err;
+      },
+    );
+  }
+
   async run(row: CommandRow, session: Session, args: readonly Buffer[]): Promise<Reply> {
     return this.settle(await this.stageRow(row, session, args, performance.now()));
   }
 
-  async stageRow(
+  stageRow(
     row: CommandRow,
     session: Session,
     args: readonly Buffer[],
     t0: number,
-  ): Promise<Staged> {
+  ): Staged | Promise<Staged> {
     const ctx = new Ctx(this.broker, session, this.limits);
     const handler = row.handler;
     const staged = (reply: Reply): Staged => ({
       reply,
-      durable: ctx.durable.length > 0 ? Promise.all(ctx.durable) : null,
+      durable: ctx.durable,
       cmd: row.name,
       t0,
       rejected: false,
       statName: row.name,
     });
     if (!handler) return staged(toErrorReply(Errors.syntax()));
-    const keys = keyPositions(row, args).map((i) => keyId(session.db, args[i] as Buffer));
+    const positions = keyPositions(row, args);
+    const keys = positions.map((i) => keyId(session.db, args[i] as Buffer));
     const locked = row.flags.includes('write');
     // Which keys existed before, for keyspace notifications (`del` of the keys DEL removed).
     const before =
       locked && this.writeObservers.length > 0 && this.config.keyspaceEvents !== 0
-        ? keyPositions(row, args).map((i) =>
-            this.broker.keyspace.get(session.db, args[i] as Buffer),
-          )
+        ? positions.map((i) => this.broker.keyspace.get(session.db, args[i] as Buffer))
         : null;
-    try {
-      const seen = this.broker.blocking.versionsOf(keys);
-      let res = await this.locked(locked, keys, () => handler(ctx, args));
-      // Inside MULTI a blocking command does not block: it answers as if it timed out.
-      if (res.t === 'blocked') {
-        res = session.denyBlocking
-          ? (res.onDenied ?? res.onTimeout)
-          : await this.block(ctx, res, seen, locked);
-      }
+    const finish = (res: Reply): Staged => {
       if (locked && res.t !== 'error') {
         const done = { args, reply: res, db: session.db, before };
         for (const w of this.writeObservers) w(row.name, keys, done);
       }
       return staged(res);
+    };
+    // Blocking commands note the keys' versions before anything runs: a change between the
+    // handler's look and the wait (while it waited for a lock or read a disk) then wakes the
+    // wait at once. Other rows never block; if one did, nothing ran between its look and now.
+    const seen = row.flags.includes('blocking') ? this.broker.blocking.versionsOf(keys) : null;
+    const blocked = async (res: Blocked): Promise<Staged> => {
+      // Inside MULTI a blocking command does not block: it answers as if it timed out.
+      const r = session.denyBlocking
+        ? (res.onDenied ?? res.onTimeout)
+        : await this.block(ctx, res, seen ?? this.broker.blocking.versionsOf(keys), locked);
+      return finish(r);
+    };
+    let res: HandlerResult | Promise<HandlerResult>;
+    try {
+      res = locked ? this.broker.locks.run(keys, () => handler(ctx, args)) : handler(ctx, args);
+    } catch (err) {
+      return staged(toErrorReply(err));
+    }
+    if (res instanceof Promise) {
+      return this.track(session, res)
+        .then(
+          (r) => (r.t === 'blocked' ? blocked(r) : finish(r)),
+          (err: unknown) => staged(toErrorReply(err)),
+        )
+        .catch((err: unknown) => staged(toErrorReply(err)));
+    }
+    if (res.t === 'blocked') {
+      return blocked(res).catch((err: unknown) => staged(toErrorReply(err)));
+    }
+    try {
+      return finish(res);
     } catch (err) {
       return staged(toErrorReply(err));
     }
@@ -250,7 +340,7 @@ export class Dispatcher {
       if (why === 'served' && served !== null) return served;
       if (why !== 'ready') return b.onTimeout;
       versions = this.broker.blocking.versionsOf(keys);
-      res = await this.locked(lock, keys, b.retry);
+      res = await this.track(ctx.session, Promise.resolve(this.locked(lock, keys, b.retry)));
     }
     return res;
   }

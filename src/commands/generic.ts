@@ -1,11 +1,13 @@
 // The generic keyspace, server and connection commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN,
-// DBSIZE, FLUSHALL, FLUSHDB, RENAME, RENAMENX, PING, ECHO and TIME, as Redis 7.0 replies.
+// DBSIZE, FLUSHALL, FLUSHDB, SWAPDB, RENAME, RENAMENX, PING, ECHO and TIME, as Redis 7.0
+// replies.
 import { globMatch } from '../broker/glob';
 import { keyId, type Keyspace } from '../broker/keyspace';
 import { Errors } from '../errors';
-import { int64Arg, isWord } from './args';
+import { int64Arg, isWord, toInt64 } from './args';
 import type { Ctx } from './context';
 import { arr, bulk, int, OK, simple, type Reply } from './reply';
+import { runAlone } from './server';
 import type { CommandRow, Flag, Handler } from './table';
 
 /** Deleting a key also wakes its blocked clients, which then see it gone (as Redis does). */
@@ -119,13 +121,23 @@ const FLUSH_ROUNDS_MAX = 8;
  * databases are looked at again: a key created or renamed meanwhile by a command that held
  * its own locks is deleted by the next round, so a flush never returns with a key that
  * existed before it ran. ASYNC waits too: a stream's directory must be gone before a new
- * stream may take its name.
+ * stream may take its name. A SWAPDB between rounds moves the databases: the later rounds
+ * follow the data flushed first (its physical database), wherever it is then.
  */
 async function flush(ctx: Ctx, dbs: readonly number[]): Promise<Reply> {
   const keyspace = ctx.broker.keyspace;
+  const physical = dbs.map((db) => keyspace.physicalDb(db));
   for (let round = 0; round < FLUSH_ROUNDS_MAX; round++) {
-    const doomed = dbs
-      .map((db) => ({ db, keys: [...keyspace.keys(db)].map(([id]) => Buffer.from(id, 'latin1')) }))
+    // With the keys present, those a command is working on: a RENAME under way has taken its
+    // source out and not yet put its destination in; locking them waits for it to finish.
+    const busy = [...ctx.broker.locks.busyKeys()];
+    const doomed = physical
+      .map((p) => keyspace.logicalDb(p))
+      .map((db) => {
+        const names = new Set([...keyspace.keys(db)].map(([id]) => id));
+        for (const id of busy) if (id.charCodeAt(0) === db) names.add(id.slice(1));
+        return { db, keys: [...names].map((id) => Buffer.from(id, 'latin1')) };
+      })
       .filter(({ keys: ks }) => ks.length > 0);
     if (doomed.length === 0) break;
     const ids = doomed.flatMap(({ db, keys: ks }) => ks.map((k) => keyId(db, k)));
@@ -150,6 +162,58 @@ const flushdb: Handler = (ctx, args) => {
   checkFlushArgs(args);
   return flush(ctx, [ctx.db]);
 };
+
+const INT32_MIN = -(2n ** 31n);
+const INT32_MAX = 2n ** 31n - 1n;
+
+/** A SWAPDB index as getIntFromObjectOrReply reads it: a string2ll integer that fits an int. */
+function dbIndexArg(arg: Buffer, which: 'first' | 'second'): number {
+  const v = toInt64(arg);
+  if (v === null || v < INT32_MIN || v > INT32_MAX) throw Errors.invalidDbIndex(which);
+  return Number(v);
+}
+
+/**
+ * SWAPDB (swapdbCommand, dbSwapDatabases): both indexes are parsed, then both checked; a
+ * database swapped with itself is OK and touches nothing. The swap runs alone: other sessions'
+ * commands are held back (runAlone), and the keys of both databases are locked, which waits
+ * out the commands at work on them. The locks are held through the swap's fdatasync
+ * (lists.swap), an exception to "no lock across a durability wait": nothing may act on either
+ * database until the swap is durable and done.
+ */
+const swapdb: Handler = async (ctx, args) => {
+  const a = dbIndexArg(args[1] as Buffer, 'first');
+  const b = dbIndexArg(args[2] as Buffer, 'second');
+  const n = ctx.broker.keyspace.databases;
+  if (a < 0 || a >= n || b < 0 || b >= n) throw Errors.dbIndexOutOfRange();
+  if (a === b) return OK;
+  await runAlone(ctx, async () => {
+    const { keyspace, lists, locks } = ctx.broker;
+    await locks.run(keyspace.lockIds([a, b]), () => lists.swap(a, b));
+    wakeSwapped(ctx, a, b);
+  });
+  return OK;
+};
+
+/**
+ * After a swap, clients blocked on a key of either database that holds a value in one of them
+ * (so it now has one, or lost it) are woken and try the key's new value, as Redis's
+ * scanDatabaseForReadyKeys and scanDatabaseForDeletedKeys signal them: a BLPOP is served from
+ * a list that came in, an XREADGROUP whose stream went away ends with UNBLOCKED.
+ */
+function wakeSwapped(ctx: Ctx, a: number, b: number): void {
+  const { keyspace, blocking } = ctx.broker;
+  const woken: string[] = [];
+  for (const id of blocking.waitedKeys()) {
+    const db = id.charCodeAt(0);
+    if (db !== a && db !== b) continue;
+    const key = id.slice(1);
+    if (keyspace.typeOf(a, key) !== undefined || keyspace.typeOf(b, key) !== undefined) {
+      woken.push(id);
+    }
+  }
+  for (const id of woken) blocking.signal(id);
+}
 
 /** RENAME and RENAMENX (renameGenericCommand): a stream's files and groups move with it. */
 async function rename(ctx: Ctx, args: readonly Buffer[], nx: boolean): Promise<Reply> {
@@ -277,6 +341,14 @@ export const genericRows: CommandRow[] = [
     group: 'server',
     summary: 'Remove all keys from the current database.',
     since: '1.0.0',
+  }),
+  row('swapdb', {
+    arity: 3,
+    flags: ['write', 'fast'],
+    handler: swapdb,
+    group: 'server',
+    summary: 'Swaps two Redis databases.',
+    since: '4.0.0',
   }),
   row('rename', {
     arity: 3,

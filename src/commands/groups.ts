@@ -283,23 +283,41 @@ const xreadgroup: Handler = async (ctx, args) => {
 };
 
 /**
- * Waits for new entries. On each wake: a key deleted (or replaced) or a group destroyed
- * since the call is an error, as Redis unblocks those clients with one; otherwise the first
- * key with entries past its group's last-delivered ID is served, alone, as Redis serves the
- * key that became ready.
+ * Before a blocked read tries again: a key deleted (or holding another type) or a group
+ * destroyed since the call is an error, as Redis unblocks those clients with one. A key that
+ * another stream took (SWAPDB, RENAME onto it) is read through that stream's group of the same
+ * name, as Redis looks the group up again: NOGROUP when it has none.
  */
-function blockedRead(ctx: Ctx, a: XreadgroupArgs, targets: readonly Target[]): Blocked {
+function checkTargets(ctx: Ctx, a: XreadgroupArgs, targets: Target[]): void {
+  for (let i = 0; i < targets.length; i++) {
+    const t = targets[i] as Target;
+    const now = ctx.broker.keyspace.get(ctx.db, t.key);
+    if (now?.type !== 'stream') throw Errors.unblockedStreamGone();
+    if (now === t.value) {
+      if (t.value.groups.get(a.group) !== t.group) throw Errors.unblockedGroupGone();
+      continue;
+    }
+    const group = now.groups.get(a.group);
+    if (!group) throw Errors.unblockedGroupGone();
+    targets[i] = { ...t, value: now, group };
+  }
+}
+
+/**
+ * Waits for new entries. On each wake the keys are checked (checkTargets), then the first key
+ * with entries past its group's last-delivered ID is served, alone, as Redis serves the key
+ * that became ready.
+ */
+function blockedRead(ctx: Ctx, a: XreadgroupArgs, called: readonly Target[]): Blocked {
   const count = a.count > 0 ? a.count : BLOCKED_READ_DEFAULT_COUNT;
+  const targets = [...called];
   const blocked: Blocked = {
     t: 'blocked',
     keys: targets.map((t) => t.key),
     timeoutMs: a.blockMs ?? 0,
     onTimeout: NIL_ARRAY,
     retry: async (): Promise<HandlerResult> => {
-      for (const t of targets) {
-        if (ctx.broker.keyspace.get(ctx.db, t.key) !== t.value) throw Errors.unblockedStreamGone();
-        if (t.value.groups.get(a.group) !== t.group) throw Errors.unblockedGroupGone();
-      }
+      checkTargets(ctx, a, targets);
       for (const t of targets) {
         if (t.value.log.lastId.compare(t.group.lastId) <= 0) continue;
         const groups = t.value.groups;

@@ -7,7 +7,12 @@ export type Reply =
   | { readonly t: 'simple'; readonly v: string }
   | { readonly t: 'error'; readonly v: string; readonly status?: number }
   | { readonly t: 'int'; readonly v: number | bigint }
-  | { readonly t: 'bulk'; readonly v: Buffer }
+  | {
+      readonly t: 'bulk';
+      readonly v: Buffer;
+      /** RESP3 sends it as a verbatim string of this format (`=`; INFO, CLIENT LIST: txt). */
+      readonly verbatim?: 'txt';
+    }
   | { readonly t: 'null' }
   | { readonly t: 'nullarray' }
   | { readonly t: 'double'; readonly v: number }
@@ -27,6 +32,8 @@ export const bulk = (v: Buffer | string): Reply => ({
   t: 'bulk',
   v: typeof v === 'string' ? Buffer.from(v) : v,
 });
+/** Text RESP3 sends as a verbatim string (`=<len>\r\ntxt:...`), RESP2 as a bulk string. */
+export const verbatim = (v: string): Reply => ({ t: 'bulk', v: Buffer.from(v), verbatim: 'txt' });
 export const arr = (v: readonly Reply[]): Reply => ({ t: 'array', v });
 export const set = (v: readonly Reply[]): Reply => ({ t: 'set', v });
 export const map = (v: readonly (readonly [Reply, Reply])[]): Reply => ({ t: 'map', v });

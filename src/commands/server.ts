@@ -17,11 +17,12 @@ import {
   SUBSCRIBER_OUTPUT_SOFT_SECONDS,
 } from '../limits';
 import { isWord, toInt64 } from './args';
-import type { Ctx } from './context';
+import type { Ctx, Session } from './context';
 import { helpReply } from './groups';
 import {
   arr,
   bulk,
+  verbatim,
   EMPTY_ARRAY,
   fieldMap,
   int,
@@ -45,14 +46,22 @@ import {
 /** The Redis version clients see: they pick features by it, and Sluice follows 7.0. */
 export const REDIS_VERSION = '7.0.15';
 
-/** Sluice's own version, from package.json (the package runs from source, two levels up). */
+/**
+ * Sluice's own version, from the package.json of the package this file is in: the nearest one
+ * above it (from source it is two levels up; the launcher's bundle sits deeper).
+ */
 function packageVersion(): string {
-  try {
-    const file = path.join(import.meta.dirname, '..', '..', 'package.json');
-    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
+  for (let dir = import.meta.dirname; ; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
+      if (pkg.name === 'sluice') return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+    } catch {
+      // no package.json here (or unreadable): look further up
+    }
+    if (path.dirname(dir) === dir) return 'unknown';
   }
 }
 
@@ -104,6 +113,8 @@ export interface ServerHost {
   readonly stats: CommandStats;
   readonly config: ServerConfig;
   readonly serverInfo: ServerInfoSource | null;
+  /** Runs `fn` with every other session's commands held back (SWAPDB, as EXEC does). */
+  exclusive<T>(fn: () => Promise<T>, self?: Session): Promise<T>;
 }
 
 interface Registered {
@@ -133,6 +144,14 @@ function registered(ctx: Ctx): Registered {
   const r = hosts.get(ctx.broker);
   assert(r, 'server commands run on a broker without a registered dispatcher');
   return r;
+}
+
+/**
+ * Runs `fn` alone: no other session's command starts until it is done. Inside EXEC the
+ * transaction holds that already (waiting for it here would wait for ourselves).
+ */
+export function runAlone<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
+  return ctx.session.inExec ? fn() : registered(ctx).host.exclusive(fn, ctx.session);
 }
 
 /** The parameters of the dispatcher serving `broker` (handlers read notify-keyspace-events). */
@@ -599,6 +618,7 @@ const EXTRA_CATEGORIES: Record<string, readonly string[]> = {
   dbsize: ['keyspace'],
   flushall: ['keyspace', 'dangerous'],
   flushdb: ['keyspace', 'dangerous'],
+  swapdb: ['keyspace', 'dangerous'],
   info: ['dangerous'],
   command: ['connection'],
 };
@@ -1033,7 +1053,7 @@ const info: Handler = (ctx, args) => {
   const parts = INFO_SECTIONS.filter((s) => chosen.has(s.name)).map((s) =>
     [`# ${s.title}`, ...s.lines(input)].map((line) => `${line}\r\n`).join(''),
   );
-  return bulk(parts.join('\r\n'));
+  return verbatim(parts.join('\r\n'));
 };
 
 // ---- CONFIG ------------------------------------------------------------------------------------

@@ -133,19 +133,21 @@ function trimArgs(draft: TrimDraft, limit: bigint | null): TrimArgs | null {
 
 // ---- handlers -------------------------------------------------------------------------------
 
-async function xaddCommand(ctx: Ctx, args: readonly Buffer[]): Promise<Reply> {
+function xaddCommand(ctx: Ctx, args: readonly Buffer[]): Reply | Promise<Reply> {
   const opts = parseAddOrTrim(args, true);
   const fieldsAt = opts.idAt + 1;
   const pairs = args.length - fieldsAt;
   if (pairs < 2 || pairs % 2 === 1 || opts.id === null) throw Errors.arity('xadd');
-  const id = await xadd(ctx.broker, ctx, ctx.db, args[1] as Buffer, {
+  const id = xadd(ctx.broker, ctx, ctx.db, args[1] as Buffer, {
     id: opts.id,
     fields: args.slice(fieldsAt),
     noMkStream: opts.noMkStream,
     trim: opts.trim,
   });
-  return id === null ? NIL : bulk(idText(id));
+  return id instanceof Promise ? id.then(xaddReply) : xaddReply(id);
 }
+
+const xaddReply = (id: StreamId | null): Reply => (id === null ? NIL : bulk(idText(id)));
 
 async function xtrimCommand(ctx: Ctx, args: readonly Buffer[]): Promise<Reply> {
   const opts = parseAddOrTrim(args, false);
@@ -291,20 +293,20 @@ async function xreadCommand(ctx: Ctx, args: readonly Buffer[]): Promise<HandlerR
   const n = (args.length - opts.streamsAt) / 2;
   const keys = args.slice(opts.streamsAt, opts.streamsAt + n);
   const after = resolveReadIds(ctx, keys, args.slice(opts.streamsAt + n));
-  const attempt = async (): Promise<HandlerResult> => {
-    const served = await xreadAttempt(ctx.broker, ctx.db, keys, after, opts.count);
+  const attempt = async (retried: boolean): Promise<HandlerResult> => {
+    const served = await xreadAttempt(ctx.broker, ctx.db, keys, after, opts.count, retried);
     if (served.length > 0) return servedStreamsReply(ctx, served);
     if (opts.blockMs < 0) return NIL_ARRAY;
     const blocked: Blocked = {
       t: 'blocked',
       keys,
       timeoutMs: opts.blockMs,
-      retry: attempt,
+      retry: () => attempt(true),
       onTimeout: NIL_ARRAY,
     };
     return blocked;
   };
-  return attempt();
+  return attempt(false);
 }
 
 // ---- the rows -------------------------------------------------------------------------------

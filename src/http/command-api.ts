@@ -13,7 +13,7 @@ import { bytesOf, replyToWire, send, wantsMsgpack } from './codec';
 import { ready, type HttpDeps } from './deps';
 import { badRequest, errorBody } from './errors';
 import { undoPop } from './pop-undo';
-import { clientGone, requestSession, runIn } from './run';
+import { clientGone, requestSession, runAll, runIn } from './run';
 
 const ARG_SHAPE = 'a string, a number or {"base64": "..."}';
 
@@ -52,10 +52,17 @@ async function runCommand(
   args: readonly Buffer[],
 ): Promise<Reply> {
   const r = await runIn(deps, session, args);
-  if (r.t !== 'error' && clientGone(reply)) {
-    await undoPop(ready(deps).broker, deps.logger, session.db, args, r);
-  }
+  if (r.t !== 'error' && clientGone(reply)) await undoPopOf(deps, session, args, r);
   return r;
+}
+
+function undoPopOf(
+  deps: HttpDeps,
+  session: Session,
+  args: readonly Buffer[] | undefined,
+  r: Reply,
+) {
+  return undoPop(ready(deps).broker, deps.logger, session.db, args ?? [], r);
 }
 
 function base64Requested(request: FastifyRequest): boolean {
@@ -109,12 +116,12 @@ async function pipeline(deps: HttpDeps, request: FastifyRequest, reply: FastifyR
   const msgpack = wantsMsgpack(request);
   const base64 = base64Requested(request);
   const session = requestSession(deps, reply);
+  // A client that left gets nothing more done on its behalf (Redis drops what it had not yet
+  // run of a closed connection's input), and what was popped for it is given back.
+  const replies = await runAll(deps, session, commands, () => clientGone(reply));
   const out: unknown[] = [];
-  for (const args of commands) {
-    // A client that left gets nothing more done on its behalf (Redis drops what it had not
-    // yet run of a closed connection's input).
-    if (clientGone(reply)) break;
-    const r = await runCommand(deps, reply, session, args);
+  for (const [i, r] of replies.entries()) {
+    if (r.t !== 'error' && clientGone(reply)) await undoPopOf(deps, session, commands[i], r);
     if (r.t === 'error') out.push({ error: r.v, code: errorBody(r.v, 400).code });
     else out.push({ result: replyToWire(r, msgpack, base64) });
   }

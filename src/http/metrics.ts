@@ -8,32 +8,46 @@ export class Metrics {
   readonly registry = new client.Registry();
   readonly commands: client.Counter<'cmd'>;
   readonly commandErrors: client.Counter<'code'>;
-  readonly commandSeconds: client.Histogram<'cmd'>;
+  readonly commandSeconds: CommandHistogram;
   readonly fsyncSeconds: client.Histogram;
   readonly sseConnections: client.Gauge;
   readonly slowSubscriberDisconnects: client.Counter;
+  private readonly callsSinceScrape = new Map<string, number>();
+  private readonly errorsSinceScrape = new Map<string, number>();
 
   constructor(broker: () => Broker | null) {
     const registers = [this.registry];
+    // Counted per command in plain maps and handed to prom-client when scraped: its own inc()
+    // hashes the labels on every call, which cost more than some commands themselves.
+    const calls = this.callsSinceScrape;
+    const errors = this.errorsSinceScrape;
     this.commands = new client.Counter({
       name: 'sluice_commands_total',
       help: 'Commands executed, by command name',
       labelNames: ['cmd'],
       registers,
+      collect() {
+        for (const [cmd, n] of calls) this.inc({ cmd }, n);
+        calls.clear();
+      },
     });
     this.commandErrors = new client.Counter({
       name: 'sluice_command_errors_total',
       help: 'Commands answered with an error, by error code (first word)',
       labelNames: ['code'],
       registers,
+      collect() {
+        for (const [code, n] of errors) this.inc({ code }, n);
+        errors.clear();
+      },
     });
-    this.commandSeconds = new client.Histogram({
-      name: 'sluice_command_duration_seconds',
-      help: 'Command latency including the wait for durability',
-      labelNames: ['cmd'],
-      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10],
-      registers,
-    });
+    this.commandSeconds = new CommandHistogram(
+      'sluice_command_duration_seconds',
+      'Command latency including the wait for durability',
+      [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10],
+    );
+    // prom-client's registry only asks a metric for its name, get() and reset() (see the class).
+    this.registry.registerMetric(this.commandSeconds as unknown as client.Metric);
     this.fsyncSeconds = new client.Histogram({
       name: 'sluice_fsync_duration_seconds',
       help: 'fdatasync calls of stream segments and the journal',
@@ -127,9 +141,11 @@ export class Metrics {
 
   /** Called by the dispatcher after each command. */
   observe(cmd: string, seconds: number, errorCode: string | null): void {
-    this.commands.inc({ cmd });
-    this.commandSeconds.observe({ cmd }, seconds);
-    if (errorCode !== null) this.commandErrors.inc({ code: errorCode });
+    this.callsSinceScrape.set(cmd, (this.callsSinceScrape.get(cmd) ?? 0) + 1);
+    this.commandSeconds.observe(cmd, seconds);
+    if (errorCode !== null) {
+      this.errorsSinceScrape.set(errorCode, (this.errorsSinceScrape.get(errorCode) ?? 0) + 1);
+    }
   }
 }
 
@@ -146,4 +162,75 @@ export function streamSegmentBytes(b: Broker): number {
   let bytes = 0;
   for (const log of b.store.keys()) for (const seg of log.segments) bytes += seg.size;
   return bytes;
+}
+
+/** One command's latency figures: a count per bucket (not cumulative), their sum and count. */
+interface Series {
+  readonly buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+
+interface HistogramValue {
+  readonly labels: Record<string, string | number>;
+  readonly value: number;
+  readonly metricName: string;
+}
+
+/**
+ * A Prometheus histogram labelled by command, in the shape prom-client's registry prints
+ * (`<name>_bucket{le,cmd}`, `_sum`, `_count`), observed at the cost of one array increment:
+ * prom-client's Histogram hashes its label object on every observe(), which cost a tenth of
+ * the server's CPU on a pipelined benchmark.
+ */
+export class CommandHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly series = new Map<string, Series>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+  ) {}
+
+  observe(cmd: string, seconds: number): void {
+    let s = this.series.get(cmd);
+    if (!s) {
+      s = { buckets: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 };
+      this.series.set(cmd, s);
+    }
+    let i = 0;
+    while (i < this.bounds.length && seconds > (this.bounds[i] as number)) i++;
+    (s.buckets[i] as number)++;
+    s.sum += seconds;
+    s.count++;
+  }
+
+  /** The figures as prom-client's Histogram.get() gives them (cumulative buckets). */
+  get(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    aggregator: string;
+    values: HistogramValue[];
+  }> {
+    const values: HistogramValue[] = [];
+    for (const [cmd, s] of this.series) {
+      let acc = 0;
+      for (let i = 0; i <= this.bounds.length; i++) {
+        acc += s.buckets[i] as number;
+        const le = i < this.bounds.length ? (this.bounds[i] as number) : '+Inf';
+        values.push({ labels: { le, cmd }, value: acc, metricName: `${this.name}_bucket` });
+      }
+      values.push({ labels: { cmd }, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: { cmd }, value: s.count, metricName: `${this.name}_count` });
+    }
+    const { name, help, type, aggregator } = this;
+    return Promise.resolve({ name, help, type, aggregator, values });
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
 }

@@ -4,6 +4,7 @@
 import type { FastifyReply } from 'fastify';
 import type { Reply } from '../commands/reply';
 import type { Session } from '../commands';
+import type { Staged } from '../commands/dispatch';
 import { ready, type HttpDeps } from './deps';
 
 const toBuf = (a: string | Buffer) => (typeof a === 'string' ? Buffer.from(a) : a);
@@ -14,6 +15,10 @@ const toBuf = (a: string | Buffer) => (typeof a === 'string' ? Buffer.from(a) : 
  */
 export function requestAbort(deps: HttpDeps, reply: FastifyReply): AbortSignal {
   const ac = new AbortController();
+  if (deps.stopping.signal.aborted || clientGone(reply)) {
+    ac.abort();
+    return ac.signal;
+  }
   const onStop = () => ac.abort();
   deps.stopping.signal.addEventListener('abort', onStop, { once: true });
   reply.raw.once('close', () => {
@@ -30,7 +35,11 @@ export function clientGone(reply: FastifyReply): boolean {
 
 /** A session for one request; reuse it for the commands of a pipeline. */
 export function requestSession(deps: HttpDeps, reply: FastifyReply): Session {
-  return deps.session(requestAbort(deps, reply));
+  const session = deps.session();
+  // Made when first asked for (only blocking commands ask): most requests never need one.
+  let abort: AbortSignal | undefined;
+  Object.defineProperty(session, 'abort', { get: () => (abort ??= requestAbort(deps, reply)) });
+  return session;
 }
 
 export function runIn(
@@ -39,6 +48,27 @@ export function runIn(
   args: readonly (string | Buffer)[],
 ): Promise<Reply> {
   return ready(deps).dispatcher.execute(session, args.map(toBuf));
+}
+
+/**
+ * Commands run in order, each staged once the one before it is (so a blocking command holds
+ * back those after it), with one wait for the durability of all of them at the end: a batch
+ * of writes shares its group commits. `stop` is asked before each command (a client that left
+ * gets nothing more done); the replies are those of the commands that ran.
+ */
+export async function runAll(
+  deps: HttpDeps,
+  session: Session,
+  commands: readonly (readonly (string | Buffer)[])[],
+  stop: () => boolean = () => false,
+): Promise<Reply[]> {
+  const { dispatcher } = ready(deps);
+  const staged: Staged[] = [];
+  for (const args of commands) {
+    if (stop()) break;
+    staged.push(await dispatcher.stage(session, args.map(toBuf)));
+  }
+  return dispatcher.settleAll(staged);
 }
 
 /** One command in a fresh request session. */

@@ -1,7 +1,17 @@
 // CLIENT: ID, SETNAME, GETNAME, INFO, LIST, KILL, REPLY, UNBLOCK, NO-EVICT, SETINFO, HELP, as
 // Redis 7.0 answers them. Client lines carry the fields clients and tools parse (id, addr,
 // laddr, fd, name, age, idle, flags, db, sub, psub, ssub, multi, cmd, resp...).
-import { bulk, errorReply, int, NIL, OK, simple, arr, type Reply } from '../commands/reply';
+import {
+  bulk,
+  errorReply,
+  int,
+  NIL,
+  OK,
+  simple,
+  arr,
+  verbatim,
+  type Reply,
+} from '../commands/reply';
 import { Errors, type CommandError } from '../errors';
 import { isWord } from '../commands/args';
 import type { RespConnection as Connection } from './types';
@@ -155,9 +165,9 @@ export function clientCommand(conn: Connection, args: Buffer[]): Local {
       return OK;
     }
     case 'info':
-      return n === 2 ? bulk(`${clientLine(conn)}\n`) : wrong();
+      return n === 2 ? verbatim(`${clientLine(conn)}\n`) : wrong();
     case 'list':
-      return bulk(
+      return verbatim(
         conn.server
           .connections()
           .map((c) => `${clientLine(c)}\n`)

@@ -57,10 +57,10 @@ export function tokenMatches(given: Buffer, token: string): boolean {
  * Runs `args` if it is a connection command or stopped by a gate; undefined means "not ours:
  * dispatch it".
  */
-export async function connectionCommand(
+export function connectionCommand(
   conn: Connection,
   args: Buffer[],
-): Promise<Local | undefined> {
+): Local | Promise<Local> | undefined {
   const name = lower(args[0]);
   if (!conn.authenticated && !NO_AUTH.has(name)) return authRequired(conn, args);
   if (conn.multi && !TX_CONTROL.has(name)) return queueInMulti(conn, args);
@@ -301,13 +301,19 @@ const exec: LocalHandler = async (conn, args) => {
   const multi = conn.multi;
   if (!multi) return errorReply('ERR EXEC without MULTI');
   conn.multi = null;
-  const broken = watchBroken(conn);
-  unwatchAll(conn);
   if (multi.dirty) {
+    unwatchAll(conn);
     return errorReply('EXECABORT Transaction discarded because of previous errors.');
   }
-  if (broken) return NIL_ARRAY;
-  return [arr(await conn.server.execTransaction(conn, multi.queued))];
+  // The WATCH check is made once no other client can write: after a running transaction,
+  // SWAPDB or flush, not before it.
+  const valid = () => {
+    const broken = watchBroken(conn);
+    unwatchAll(conn);
+    return !broken;
+  };
+  const replies = await conn.server.execTransaction(conn, multi.queued, valid);
+  return replies === null ? NIL_ARRAY : [arr(replies)];
 };
 
 // ---- pub/sub ------------------------------------------------------------------------------------

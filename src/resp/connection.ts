@@ -32,11 +32,19 @@ interface OutEntry {
   ready: boolean;
 }
 
+/** A reply waiting for its command's writes to be durable. */
+interface Waiting extends OutEntry {
+  readonly staged: Staged;
+  /** False under CLIENT REPLY OFF / SKIP: the slot is kept, with nothing sent. */
+  readonly send: boolean;
+}
+
 export class Connection implements RespConnection {
   readonly session: Session;
   readonly createdMs = Date.now();
   lastCommandMs = Date.now();
-  lastCommand = 'NULL';
+  /** The last command's name as sent; CLIENT LIST shows it in lower case. */
+  private lastCommandName: Buffer | null = null;
   authenticated: boolean;
   readOnly = false;
   replyMode: ReplyMode = 'on';
@@ -61,6 +69,8 @@ export class Connection implements RespConnection {
   /** Parsing waits for the queued AUTH/HELLO/RESET to run (see parseCommands). */
   private parseHeld = false;
   private softOverSinceMs = 0;
+  /** Replies staged since the last turn of the event loop that wait for durability. */
+  private durableRun: Waiting[] | null = null;
 
   constructor(
     readonly id: number,
@@ -79,6 +89,10 @@ export class Connection implements RespConnection {
     socket.on('drain', () => this.onDrain());
     socket.on('close', () => this.onClose());
     socket.on('error', () => socket.destroy());
+  }
+
+  get lastCommand(): string {
+    return this.lastCommandName ? this.lastCommandName.toString('latin1').toLowerCase() : 'NULL';
   }
 
   get dispatcher() {
@@ -105,7 +119,7 @@ export class Connection implements RespConnection {
     this.parser.feed(chunk);
     if (!this.parseHeld) this.parseCommands();
     if (this.queue.length > RESP_MAX_QUEUED_COMMANDS) this.socket.pause();
-    void this.pump();
+    this.pump();
   }
 
   /** Parses the bytes fed so far into `queue`, up to a protocol error or a held parse. */
@@ -129,55 +143,105 @@ export class Connection implements RespConnection {
     }
   }
 
-  /** Runs queued commands one at a time; replies go to `out` in order. */
-  private async pump(): Promise<void> {
+  /**
+   * Runs queued commands one at a time; replies go to `out` in order. Commands that answer
+   * synchronously (most do) run in one loop; one that must wait (a lock, a disk read, a
+   * blocking pop) suspends the loop, which goes on once it has been staged.
+   */
+  private pump(): void {
     if (this.running) return;
     this.running = true;
-    try {
-      while (!this.closed) {
-        if (this.queue.length === 0) {
-          this.parseHeld = false;
-          this.parseCommands();
-        }
-        const args = this.queue.shift();
-        if (args === undefined) break;
-        await this.runOne(args);
-        if (this.closeAfterFlush) break;
+    while (!this.closed) {
+      if (this.queue.length === 0) {
+        this.parseHeld = false;
+        this.parseCommands();
       }
-    } finally {
-      this.running = false;
+      const args = this.queue.shift();
+      if (args === undefined) break;
+      let waiting: Promise<void> | undefined;
+      try {
+        waiting = this.runOne(args);
+      } catch (err) {
+        this.failed(err);
+        return;
+      }
+      if (waiting) {
+        waiting.then(
+          () => this.resumePump(),
+          (err: unknown) => this.failed(err),
+        );
+        return;
+      }
+      if (this.closeAfterFlush) break;
     }
+    this.running = false;
+    this.afterPump();
+  }
+
+  /** A bug, not a client's error (those are replies): logged, and the connection closed. */
+  private failed(err: unknown): void {
+    this.running = false;
+    this.server.logger.error('command failed', { id: this.id, err: String(err) });
+    this.socket.destroy();
+  }
+
+  private resumePump(): void {
+    this.running = false;
+    if (this.closeAfterFlush) this.afterPump();
+    else this.pump();
+  }
+
+  private afterPump(): void {
     if (this.protocolError !== null && this.queue.length === 0 && !this.closeAfterFlush) {
       this.push(this.protocolError);
       this.closeAfterFlush = true;
       return;
     }
-    if (this.queue.length <= RESP_MAX_QUEUED_COMMANDS / 2 && !this.outputFull()) {
+    if (
+      this.socket.isPaused() &&
+      this.queue.length <= RESP_MAX_QUEUED_COMMANDS / 2 &&
+      !this.outputFull()
+    ) {
       this.socket.resume();
     }
   }
 
-  private async runOne(args: Buffer[]): Promise<void> {
+  /** Runs one command; a promise when it could not be answered synchronously. */
+  private runOne(args: Buffer[]): Promise<void> | undefined {
     this.lastCommandMs = Date.now();
-    this.lastCommand = (args[0] as Buffer).toString('latin1').toLowerCase();
-    const local = await connectionCommand(this, args);
+    this.lastCommandName = args[0] as Buffer;
+    const local = connectionCommand(this, args);
+    if (local instanceof Promise) return local.then((l) => this.push(l));
     if (local !== undefined) {
       this.push(local);
-      return;
+      return undefined;
     }
-    const staged = await this.stageCommand(args);
+    const staged = this.stageCommand(args);
+    if (staged instanceof Promise) return staged.then((s) => this.pushStaged(s));
     this.pushStaged(staged);
+    return undefined;
   }
 
   /** Runs a command through the dispatcher up to its reply (not its durability). */
-  async stageCommand(args: Buffer[]): Promise<Staged> {
+  stageCommand(args: Buffer[]): Staged | Promise<Staged> {
     this.blockedNow = true;
+    let staged: Staged | Promise<Staged>;
     try {
-      return await this.dispatcher.stage(this.session, args);
-    } finally {
-      this.blockedNow = false;
-      if (this.commandAbort.signal.aborted) this.commandAbort = new AbortController();
+      staged = this.dispatcher.stage(this.session, args);
+    } catch (err) {
+      this.endBlocked();
+      throw err;
     }
+    if (!(staged instanceof Promise)) {
+      this.endBlocked();
+      return staged;
+    }
+    return staged.finally(() => this.endBlocked());
+  }
+
+  private endBlocked(): void {
+    this.blockedNow = false;
+    if (this.commandAbort.signal.aborted) this.commandAbort = new AbortController();
   }
 
   /** CLIENT UNBLOCK: ends the blocked command (with its timeout reply, or UNBLOCKED). */
@@ -199,29 +263,47 @@ export class Connection implements RespConnection {
   }
 
   private pushStaged(staged: Staged): void {
-    let reply = staged.reply;
+    let done = staged;
     if (this.unblockWithError) {
       this.unblockWithError = false;
-      reply = errorReply('UNBLOCKED client unblocked via CLIENT UNBLOCK');
+      done = { ...staged, reply: errorReply('UNBLOCKED client unblocked via CLIENT UNBLOCK') };
     }
-    if (!staged.durable) {
-      this.dispatcher.settle(staged).catch(() => {});
-      this.push(reply);
+    if (done.durable.length === 0) {
+      this.push(this.dispatcher.record(done, done.reply));
       return;
     }
-    const entry: OutEntry = { replies: [], ready: false };
+    // CLIENT REPLY applies to the command in its place, whenever its reply is ready.
+    const entry: Waiting = { replies: [], ready: false, staged: done, send: this.sendsReply() };
     this.out.push(entry);
-    void this.dispatcher.settle({ ...staged, reply }).then((r) => {
-      entry.replies = this.applyReplyMode([r]);
-      entry.ready = true;
+    if (this.durableRun === null) {
+      this.durableRun = [];
+      queueMicrotask(() => this.awaitRun());
+    }
+    this.durableRun.push(entry);
+  }
+
+  /** The replies that wait for durability, staged in one go (one read of the socket). */
+  private awaitRun(): void {
+    const run = this.durableRun as Waiting[];
+    this.durableRun = null;
+    void this.dispatcher.settleAll(run.map((e) => e.staged)).then((replies) => {
+      run.forEach((e, i) => {
+        e.replies = e.send ? [replies[i] as Reply] : [];
+        e.ready = true;
+      });
       this.drain();
     });
   }
 
-  private applyReplyMode(list: Reply[]): Reply[] {
-    if (this.replyMode === 'on') return list;
+  /** Whether the command being answered now gets its reply (CLIENT REPLY OFF / SKIP). */
+  private sendsReply(): boolean {
+    if (this.replyMode === 'on') return true;
     if (this.replyMode === 'skip') this.replyMode = 'on';
-    return [];
+    return false;
+  }
+
+  private applyReplyMode(list: Reply[]): Reply[] {
+    return this.sendsReply() ? list : [];
   }
 
   private drain(): void {

@@ -67,6 +67,7 @@ export class Encoder {
       case 'int':
         return this.writeInt(reply.v);
       case 'bulk':
+        if (resp3 && reply.verbatim) return this.writeVerbatim(reply.verbatim, reply.v);
         return this.writeBulk(reply.v);
       case 'null':
         return this.writeAscii(resp3 ? '_\r\n' : '$-1\r\n');
@@ -99,6 +100,14 @@ export class Encoder {
       this.write(pair[0], resp3);
       this.write(pair[1], resp3);
     }
+  }
+
+  private writeVerbatim(format: string, value: Buffer): void {
+    this.writeHeader(0x3d, format.length + 1 + value.length);
+    this.writeAscii(`${format}:`);
+    this.reserve(value.length + 2);
+    this.end += value.copy(this.buf, this.end);
+    this.writeAscii('\r\n');
   }
 
   private writeBulk(value: Buffer): void {

@@ -1,7 +1,7 @@
 // The RESP2/RESP3 TCP server: accepts connections, keeps the registry CLIENT LIST/KILL read,
-// tracks writes to WATCHed keys, and runs MULTI/EXEC transactions as one unit: no other
-// client's command runs in between, and the lists' changes of an EXEC are journaled together,
-// so after a crash all of them are there or none.
+// tracks writes (and SWAPDB) to WATCHed keys, and runs MULTI/EXEC transactions as one unit: no
+// other client's command runs in between, and the lists' changes of an EXEC are journaled
+// together, so after a crash all of them are there or none.
 import net from 'node:net';
 import type { Broker } from '../broker/broker';
 import type { Dispatcher } from '../commands';
@@ -14,8 +14,8 @@ import type { RespConnection, RespHost } from './types';
 
 /**
  * Per-key write counters, kept only for keys some connection WATCHes, and whether each such
- * key exists: FLUSHALL and FLUSHDB count as writing only the watched keys they delete, as
- * Redis's touchAllWatchedKeysInDb().
+ * key exists: FLUSHALL and FLUSHDB count as writing only the watched keys they delete, and
+ * SWAPDB only those present in either database, as Redis's touchAllWatchedKeysInDb().
  */
 export class WatchTouches {
   private readonly watchers = new Map<string, number>();
@@ -52,12 +52,31 @@ export class WatchTouches {
     this.exists.set(id, true); // unknown: no watcher of the old version can succeed anyway
   }
 
+  /** `id` was named by a DEL that deleted something: touched unless it was missing. */
+  deleted(id: string): void {
+    if (this.exists.get(id) !== false) this.touch(id);
+  }
+
   /** FLUSHDB of `db` (keyId's first character), or FLUSHALL when null. */
   flushed(db: number | null): void {
     const prefix = db === null ? null : String.fromCharCode(db);
     for (const id of this.watchers.keys()) {
       if (prefix !== null && !id.startsWith(prefix)) continue;
       if (this.exists.get(id) !== false) this.touch(id);
+    }
+  }
+
+  /**
+   * SWAPDB of `a` and `b`, just done: a key watched in either database is touched when it is
+   * in one of them (it was there before, or is now). `has` looks a key (its latin1 id within
+   * the database) up in a database.
+   */
+  swapped(a: number, b: number, has: (db: number, id: string) => boolean): void {
+    for (const id of this.watchers.keys()) {
+      const db = id.charCodeAt(0);
+      if (db !== a && db !== b) continue;
+      const key = id.slice(1);
+      if (has(a, key) || has(b, key)) this.touch(id);
     }
   }
 }
@@ -69,7 +88,8 @@ const NEVER_MODIFY = new Set(['xack', 'xreadgroup', 'xsetid', 'xclaim', 'xautocl
  * Whether a write that succeeded modified its keys as Redis's signalModifiedKey() sees it:
  * a reply of 0 or nil means it changed nothing (DEL of a missing key, LREM or XTRIM removing
  * nothing, a pop of an empty list, XADD NOMKSTREAM without the stream...), and the consumer
- * group commands leave the stream alone. A multi-key write touches every key it names.
+ * group commands leave the stream alone. A multi-key write touches every key it names (DEL:
+ * every key it deleted).
  */
 function modifiesKeys(cmd: string, reply: Reply): boolean {
   if (NEVER_MODIFY.has(cmd) || cmd.startsWith('xgroup|')) return false;
@@ -99,11 +119,18 @@ export class RespServer implements RespHost {
     readonly options: RespServerOptions,
     private readonly server: net.Server,
   ) {
+    // At the moment of the swap, before any other command runs: no transaction can see the
+    // swapped databases with its WATCH intact.
+    broker.keyspace.swapListeners.push((a, b) =>
+      this.touches.swapped(a, b, (db, id) => broker.keyspace.typeOf(db, id) !== undefined),
+    );
     dispatcher.writeObservers.push((cmd, keys, done) => {
       if (cmd === 'flushall') this.touches.flushed(null);
       if (cmd === 'flushdb') this.touches.flushed(done.db);
       if (!modifiesKeys(cmd, done.reply)) return;
-      for (const k of keys) this.touches.touch(k);
+      // DEL k1 k2 touches only the keys it deleted: one missing since its WATCH was not.
+      if (cmd === 'del' || cmd === 'unlink') for (const k of keys) this.touches.deleted(k);
+      else for (const k of keys) this.touches.touch(k);
     });
   }
 
@@ -172,8 +199,13 @@ export class RespServer implements RespHost {
   }
 
   /** EXEC: the queued commands in order, alone, as one durable unit for lists. */
-  execTransaction(conn: RespConnection, queued: readonly Buffer[][]): Promise<Reply[]> {
+  execTransaction(
+    conn: RespConnection,
+    queued: readonly Buffer[][],
+    valid: () => boolean,
+  ): Promise<Reply[] | null> {
     return this.dispatcher.exclusive(async () => {
+      if (!valid()) return null;
       const session = conn.session;
       session.inExec = true;
       session.denyBlocking = true;
@@ -198,7 +230,7 @@ export class RespServer implements RespHost {
       }
       const replies = await Promise.all(waits);
       return replies.slice(0, queued.length);
-    });
+    }, conn.session);
   }
 
   /** Stops accepting, closes every connection (their blocked commands end). */

@@ -35,7 +35,15 @@ export interface RespHost {
   slowSubscriberDisconnects: number;
   connections(): RespConnection[];
   forget(conn: RespConnection): void;
-  execTransaction(conn: RespConnection, queued: readonly Buffer[][]): Promise<Reply[]>;
+  /**
+   * EXEC: runs `queued` alone once `valid()` (the WATCH check, made with every other client
+   * held back) says so; null when it does not.
+   */
+  execTransaction(
+    conn: RespConnection,
+    queued: readonly Buffer[][],
+    valid: () => boolean,
+  ): Promise<Reply[] | null>;
 }
 
 /** A client connection as the connection commands see it. */

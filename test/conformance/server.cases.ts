@@ -53,6 +53,15 @@ const command: ConformanceCase[] = [
     ],
   },
   {
+    // SWAPDB's entry has no tips and no key specs, so it compares whole.
+    name: 'COMMAND INFO and GETKEYS of SWAPDB: write, fast, @keyspace @dangerous, no keys',
+    commands: [
+      ['COMMAND', 'INFO', 'swapdb'],
+      getkeys('swapdb', '0', '1'),
+      ['COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'swap*'],
+    ],
+  },
+  {
     name: 'COMMAND GETKEYS errors, in Redis order',
     commands: [
       ['COMMAND', 'GETKEYS'],

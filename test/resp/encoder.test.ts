@@ -14,10 +14,12 @@ import {
   map,
   set,
   simple,
+  verbatim,
 } from '../../src/commands/reply';
 import { Encoder, type RespVersion, encode, formatDouble } from '../../src/resp/encoder';
 import { startRedis, type RedisServer } from '../helpers/redis-server';
 import { RespParser, encodeCommand } from '../helpers/resp-client';
+import { rawSession, startLocalSluice, type LocalSluice } from './fixture';
 
 const latin1 = (bytes: Buffer) => bytes.toString('latin1');
 const push = (v: Reply[]): Reply => ({ t: 'push', v });
@@ -397,6 +399,24 @@ describe('encode against redis-server 7', () => {
     });
   }
 
+  it('INFO and CLIENT INFO: verbatim strings under RESP3, bulk strings under RESP2', async () => {
+    for (const resp of [2, 3] as const) {
+      const conn = await Capture.open(redis.port);
+      if (resp === 3) await conn.send('HELLO', '3');
+      for (const args of [
+        ['INFO', 'server'],
+        ['CLIENT', 'INFO'],
+      ]) {
+        const bytes = latin1(await conn.send(...args));
+        // The text after the header (and after `txt:` under RESP3), rebuilt as INFO builds it.
+        const body = bytes.slice(bytes.indexOf('\r\n') + 2, -2);
+        const mine = latin1(encode(verbatim(resp === 3 ? body.slice(4) : body), resp));
+        expect(mine, `RESP${resp} ${args.join(' ')}`).toBe(bytes);
+      }
+      conn.close();
+    }
+  });
+
   it('replies built as handlers build them match Redis byte for byte', async () => {
     const expected: [(string | Buffer)[], Reply][] = [
       [['PING'], simple('PONG')],
@@ -435,4 +455,39 @@ describe('encode against redis-server 7', () => {
       conn.close();
     }
   });
+});
+
+describe('verbatim replies from Sluice, as redis-server sends them', () => {
+  let redis: RedisServer;
+  let sluice: LocalSluice;
+
+  beforeAll(async () => {
+    [redis, sluice] = await Promise.all([startRedis(), startLocalSluice()]);
+  });
+  afterAll(async () => {
+    await Promise.all([redis?.stop(), sluice?.close()]);
+  });
+
+  /** The reply's type byte, and `txt:` when the text starts with it. */
+  const shape = (reply = '') => {
+    const body = reply.slice(reply.indexOf('\r\n') + 2);
+    return `${reply[0]}${body.startsWith('txt:') ? 'txt:' : ''}`;
+  };
+
+  for (const resp of [2, 3] as const) {
+    it(`INFO and CLIENT INFO under RESP${resp}`, async () => {
+      const prelude = resp === 3 ? [encodeCommand(['HELLO', '3'])] : [];
+      for (const args of [
+        ['INFO', 'server'],
+        ['CLIENT', 'INFO'],
+      ]) {
+        const [want, got] = await Promise.all(
+          [redis.port, sluice.port].map((port) =>
+            rawSession(port, [encodeCommand(args)], { prelude }),
+          ),
+        );
+        expect(shape(got?.reply), args.join(' ')).toBe(shape(want?.reply));
+      }
+    });
+  }
 });

@@ -115,6 +115,28 @@ const scripts: [string, string[]][] = [
       'EXISTS l',
     ],
   ],
+  [
+    'SWAPDB inside MULTI: the commands after it see the swapped databases',
+    [
+      'RPUSH l a',
+      'MULTI',
+      'RPUSH l b',
+      'SWAPDB 0 1',
+      'RPUSH l c',
+      'XADD s 1-1 f v',
+      'LRANGE l 0 -1',
+      'EXEC',
+      'LRANGE l 0 -1',
+      'SELECT 1',
+      'LRANGE l 0 -1',
+      'XLEN s',
+      'SELECT 0',
+    ],
+  ],
+  [
+    'SWAPDB errors inside MULTI',
+    ['MULTI', 'SWAPDB 0', 'SWAPDB 0 x', 'EXEC', 'MULTI', 'SWAPDB 0 x', 'SWAPDB 0 99', 'EXEC'],
+  ],
   ['SUBSCRIBE inside MULTI subscribes when EXEC runs', ['MULTI', 'SUBSCRIBE a', 'EXEC', 'PING']],
   [
     'RESET inside MULTI discards the transaction',
@@ -131,6 +153,8 @@ const scripts: [string, string[]][] = [
 const watchTouches: [string, string[]][] = [
   ['FLUSHALL with the watched key missing', ['FLUSHALL']],
   ['DEL of the missing watched key', ['DEL w']],
+  ['DEL of the missing watched key and a present one', ['RPUSH x a', 'DEL w x']],
+  ['DEL of the present watched key and a missing one', ['RPUSH w a', 'WATCH w', 'DEL x w']],
   ['LREM that removes nothing', ['RPUSH w a', 'WATCH w', 'LREM w 0 zz']],
   ['LPOP of the missing watched key', ['LPOP w']],
   ['RPUSHX on the missing watched key', ['RPUSHX w a']],
@@ -199,7 +223,16 @@ const watchTouches: [string, string[]][] = [
   ['LMPOP of the missing watched key', ['LMPOP 1 w LEFT']],
   ['FLUSHDB with the watched key present', ['RPUSH w a', 'WATCH w', 'FLUSHDB']],
   ['FLUSHDB of another database', ['RPUSH w a', 'WATCH w', 'SELECT 1', 'FLUSHDB', 'SELECT 0']],
-  // SWAPDB is not implemented yet (streams keep their database in their directory names).
+  ['SWAPDB with the watched key present', ['RPUSH w a', 'WATCH w', 'SWAPDB 0 1']],
+  ['SWAPDB bringing the key in', ['SELECT 1', 'RPUSH w a', 'SELECT 0', 'WATCH w', 'SWAPDB 0 1']],
+  ['SWAPDB with the watched key in neither database', ['SWAPDB 0 1']],
+  ['SWAPDB of two other databases', ['RPUSH w a', 'WATCH w', 'SWAPDB 1 2']],
+  ['SWAPDB of the database with itself', ['RPUSH w a', 'WATCH w', 'SWAPDB 0 0']],
+  [
+    'SWAPDB of the database watched in, from another one',
+    ['SELECT 2', 'XADD w 1-1 f v', 'SELECT 0', 'WATCH w', 'SELECT 5', 'SWAPDB 2 0', 'SELECT 0'],
+  ],
+  ['SWAPDB that fails', ['RPUSH w a', 'WATCH w', 'SWAPDB 0 99']],
   ['RENAME onto the watched key', ['RPUSH x a', 'RENAME x w']],
   ['RENAME of the watched key', ['RPUSH w a', 'WATCH w', 'RENAME w x']],
 ];

@@ -513,6 +513,40 @@ describe('fsync policies', () => {
     expect(io.syncs).toBe(1);
   });
 
+  for (const fsync of ['no', 'everysec'] as const) {
+    it(`${fsync}: whenSynced has the writer fdatasync now, and waits for it`, async () => {
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] }); // no everysec tick
+      const io = new ProbeIo();
+      const o = await open({ io, fsync });
+      await o.journal.whenDurable(o.journal.append(Buffer.from('r0')));
+      expect(io.syncs).toBe(0);
+      const held = io.hold('fdatasync', /wal\./);
+      const synced = o.journal.whenSynced(o.journal.append(Buffer.from('r1')));
+      await held.reached;
+      expect(await isSettled(synced)).toBe(false);
+      held.release();
+      await synced;
+      expect({ writes: io.writes, syncs: io.syncs }).toEqual({ writes: 2, syncs: 1 });
+      await o.journal.whenSynced(o.journal.lastSeq); // already synced: no other fdatasync
+      expect(io.syncs).toBe(1);
+      await o.journal.close();
+    });
+  }
+
+  it('no: whenSynced of a record appended during a write syncs after its write', async () => {
+    const io = new ProbeIo();
+    const o = await open({ io, fsync: 'no' });
+    const held = io.hold('write', /wal\./);
+    const first = o.journal.whenDurable(o.journal.append(Buffer.from('first')));
+    await held.reached;
+    const synced = o.journal.whenSynced(o.journal.append(Buffer.from('second')));
+    held.release();
+    await Promise.all([first, synced]);
+    // One fdatasync, after the second write: not after the first, which it would not cover.
+    expect({ writes: io.writes, syncs: io.syncs }).toEqual({ writes: 2, syncs: 1 });
+    await o.journal.close();
+  });
+
   const faults = [
     { name: 'a failed fdatasync', arm: (io: FaultyIo) => io.failNextFdatasync('EIO', /wal\./) },
     {

@@ -20,7 +20,7 @@ import type { Reply } from '../../commands/reply';
 import { send } from '../codec';
 import type { HttpDeps } from '../deps';
 import { badRequest, errorBody, sendCommandError } from '../errors';
-import { requestSession, run, runIn } from '../run';
+import { requestSession, run, runAll, runIn } from '../run';
 import {
   answer,
   BLOCK_MS,
@@ -132,7 +132,7 @@ async function append(deps: HttpDeps, request: FastifyRequest, reply: FastifyRep
   const body = request.body as AppendBody;
   const all = appendArgs(key, body);
   const session = requestSession(deps, reply);
-  const replies = await Promise.all(all.map((args) => runIn(deps, session, args)));
+  const replies = await runAll(deps, session, all);
   const ids = replies.map((r) => (r.t === 'bulk' ? textOut(r) : null));
   const failed = replies.find((r) => r.t !== 'bulk');
   if (failed) {

@@ -1,0 +1,317 @@
+// SWAPDB over RESP, compared with redis-server 7.0: scripts across several databases (SELECT
+// is a connection's, so these run over the wire) byte for byte, and clients blocked on keys of
+// the swapped databases: served from what came in (BLPOP, BLMOVE, XREAD, XREADGROUP), ended
+// with UNBLOCKED or NOGROUP when their stream went away or lost its group, or left blocked
+// when what came in is of another type, exactly as redis-server answers them (and XREADGROUP
+// when RENAME puts another stream at its key, by the same rule).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type RedisServer } from '../helpers/redis-server';
+import { RespClient } from '../helpers/resp-client';
+import { eventually, plain, rawSession, resp, startLocalSluice, type LocalSluice } from './fixture';
+
+let redis: RedisServer;
+let sluice: LocalSluice;
+
+beforeAll(async () => {
+  [redis, sluice] = await Promise.all([startRedis(), startLocalSluice()]);
+});
+
+afterAll(async () => {
+  await Promise.all([sluice?.close(), redis?.stop()]);
+});
+
+const cmd = (line: string) => resp(...line.split(' '));
+
+const scripts: [string, string[]][] = [
+  [
+    'lists and streams of two databases trade places, the others stay',
+    [
+      'SELECT 1',
+      'RPUSH l one',
+      'XADD s 1-1 f v',
+      'SELECT 2',
+      'RPUSH l two',
+      'SELECT 3',
+      'RPUSH l three',
+      'SWAPDB 1 2',
+      'SELECT 1',
+      'LRANGE l 0 -1',
+      'EXISTS s',
+      'SELECT 2',
+      'LRANGE l 0 -1',
+      'XRANGE s - +',
+      'DBSIZE',
+      'SELECT 3',
+      'LRANGE l 0 -1',
+      'INFO keyspace',
+    ],
+  ],
+  [
+    'keys written after a swap land in the database selected, swaps back restore',
+    [
+      'XADD s 1-1 a 0',
+      'SWAPDB 0 5',
+      'XADD s 2-1 a 1',
+      'RPUSH q x',
+      'SELECT 5',
+      'XADD s 3-1 a 5',
+      'SWAPDB 5 0',
+      'XRANGE s - +',
+      'LRANGE q 0 -1',
+      'SELECT 0',
+      'XRANGE s - +',
+      'SWAPDB 0 5',
+      'SWAPDB 5 0',
+      'XRANGE s - +',
+      'INFO keyspace',
+    ],
+  ],
+  [
+    'RENAME, DEL and FLUSHDB in swapped databases',
+    [
+      'XADD a 1-1 f v',
+      'SELECT 1',
+      'XADD a 2-2 f v',
+      'SWAPDB 0 1',
+      'RENAME a b',
+      'SELECT 0',
+      'XRANGE a - +',
+      'DEL a',
+      'SWAPDB 1 0',
+      'XRANGE a - +',
+      'SELECT 1',
+      'XRANGE b - +',
+      'FLUSHDB',
+      'SELECT 0',
+      'INFO keyspace',
+    ],
+  ],
+  [
+    'XREADGROUP and the group follow their stream through a swap',
+    [
+      'XADD s 1-1 f v',
+      'XGROUP CREATE s g 0',
+      'SWAPDB 0 1',
+      'SELECT 1',
+      'XREADGROUP GROUP g c COUNT 1 STREAMS s >',
+      'XPENDING s g',
+      'SELECT 0',
+      'XINFO GROUPS s',
+    ],
+  ],
+];
+
+describe('SWAPDB across databases: byte for byte as redis-server', () => {
+  it.each(scripts)('%s', async (_name, lines) => {
+    const script = ['FLUSHALL', ...lines].map(cmd);
+    const [fromRedis, fromSluice] = await Promise.all([
+      rawSession(redis.port, script),
+      rawSession(sluice.port, script),
+    ]);
+    expect(fromSluice).toEqual(fromRedis);
+  });
+});
+
+/** A command run in a database, as `db command words...`. */
+type InDb = readonly [number, string];
+
+interface Blocking {
+  /** Commands run before the client blocks. */
+  readonly setup: readonly InDb[];
+  /** The blocking command and the database its client selected. */
+  readonly block: InDb;
+  /** Run in database 0 once the client is blocked (default: SWAPDB 0 1). */
+  readonly swap?: readonly string[];
+  /** Run afterwards, to see where the data went. */
+  readonly after?: readonly InDb[];
+}
+
+const blockedClients = (info: string) => Number(/blocked_clients:(\d+)/.exec(info)?.[1] ?? -1);
+
+/** On one server: the swap's replies, what the blocked client got, and the `after` replies. */
+async function blockedSwap(port: number, s: Blocking): Promise<unknown[]> {
+  const setup = await RespClient.connect(port);
+  const blocked = await RespClient.connect(port);
+  try {
+    const run = async ([db, line]: InDb) => {
+      await setup.call('SELECT', String(db));
+      return plain(await setup.call(...line.split(' ')));
+    };
+    await setup.call('FLUSHALL');
+    for (const step of s.setup) await run(step);
+    await blocked.call('SELECT', String(s.block[0]));
+    const reply = blocked.call(...s.block[1].split(' '));
+    await eventually('the client to block', async () => {
+      const info = plain(await setup.call('INFO', 'clients')) as string;
+      return blockedClients(info) === 1;
+    });
+    const swapped: unknown[] = [];
+    for (const line of s.swap ?? ['SWAPDB 0 1']) swapped.push(await run([0, line]));
+    const got = plain(await reply);
+    const after: unknown[] = [];
+    for (const step of s.after ?? []) after.push(await run(step));
+    return [swapped, got, after];
+  } finally {
+    await Promise.all([setup.close(), blocked.close()]);
+  }
+}
+
+const blockedCases: [string, Blocking][] = [
+  [
+    'BLPOP is served from the list the swap brings in',
+    {
+      setup: [[1, 'RPUSH q a b']],
+      block: [0, 'BLPOP q 5'],
+      after: [
+        [0, 'LRANGE q 0 -1'],
+        [1, 'EXISTS q'],
+      ],
+    },
+  ],
+  [
+    'a client blocked in the other database is served too',
+    { setup: [[0, 'RPUSH q a']], block: [1, 'BLPOP q 5'], after: [[1, 'EXISTS q']] },
+  ],
+  [
+    'BLPOP on several keys is served from the one that came in',
+    { setup: [[1, 'RPUSH q a']], block: [0, 'BLPOP x q y 5'], after: [[0, 'DBSIZE']] },
+  ],
+  [
+    'BLMOVE is served, and the value lands in the database the client selected',
+    {
+      setup: [[1, 'RPUSH q a b']],
+      block: [0, 'BLMOVE q dst LEFT RIGHT 5'],
+      after: [
+        [0, 'LRANGE dst 0 -1'],
+        [0, 'LRANGE q 0 -1'],
+        [1, 'DBSIZE'],
+      ],
+    },
+  ],
+  [
+    'BLPOP stays blocked when a stream comes in',
+    { setup: [[1, 'XADD q 1-1 f v']], block: [0, 'BLPOP q 0.3'], after: [[0, 'TYPE q']] },
+  ],
+  [
+    'clients blocked in a database the swap does not touch stay blocked',
+    { setup: [[1, 'RPUSH q a']], block: [2, 'BLPOP q 0.3'], after: [[0, 'LLEN q']] },
+  ],
+  [
+    'SWAPDB inside MULTI serves the blocked client once EXEC runs',
+    {
+      setup: [[1, 'RPUSH q a']],
+      block: [0, 'BLPOP q 5'],
+      // Nothing after SWAPDB in the transaction touches q: Sluice serves blocked clients at
+      // once inside EXEC (as it does for pushes), Redis after EXEC.
+      swap: ['MULTI', 'SWAPDB 0 1', 'RPUSH other b', 'EXEC'],
+      after: [[0, 'LRANGE q 0 -1']],
+    },
+  ],
+  [
+    'XREAD BLOCK $ on a missing stream is served by the stream the swap brings in',
+    {
+      setup: [
+        [1, 'XADD s 1-1 f v'],
+        [1, 'XADD s 2-1 f w'],
+      ],
+      block: [0, 'XREAD BLOCK 5000 STREAMS s $'],
+    },
+  ],
+  [
+    'XREAD BLOCK $ stays blocked when the stream that comes in has only older entries',
+    {
+      setup: [
+        [0, 'XADD s 5-1 f v'],
+        [1, 'XADD s 1-1 f v'],
+      ],
+      block: [0, 'XREAD BLOCK 300 STREAMS s $'],
+    },
+  ],
+  [
+    'XREAD stays blocked when a list comes in',
+    { setup: [[1, 'RPUSH s a']], block: [0, 'XREAD BLOCK 300 STREAMS s $'] },
+  ],
+  [
+    'XREADGROUP ends with UNBLOCKED when the swap takes its stream away',
+    {
+      setup: [
+        [0, 'XADD s 1-1 f v'],
+        [0, 'XGROUP CREATE s g $'],
+      ],
+      block: [0, 'XREADGROUP GROUP g c BLOCK 5000 STREAMS s >'],
+    },
+  ],
+  [
+    "XREADGROUP is served by the swapped-in stream's group of the same name",
+    {
+      setup: [
+        [0, 'XADD s 1-1 f v'],
+        [0, 'XGROUP CREATE s g $'],
+        [1, 'XADD s 1-1 f v'],
+        [1, 'XADD s 2-1 f v'],
+        [1, 'XGROUP CREATE s g 0'],
+      ],
+      block: [0, 'XREADGROUP GROUP g c BLOCK 5000 STREAMS s >'],
+      after: [
+        [0, 'XPENDING s g'],
+        [1, 'XPENDING s g'],
+      ],
+    },
+  ],
+  [
+    'XREADGROUP ends with NOGROUP when the swapped-in stream lacks the group',
+    {
+      setup: [
+        [0, 'XADD s 1-1 f v'],
+        [0, 'XGROUP CREATE s g $'],
+        [1, 'XADD s 1-1 f v'],
+      ],
+      block: [0, 'XREADGROUP GROUP g c BLOCK 5000 STREAMS s >'],
+    },
+  ],
+  [
+    'XREADGROUP ends with UNBLOCKED when a list takes the key',
+    {
+      setup: [
+        [0, 'XADD s 1-1 f v'],
+        [0, 'XGROUP CREATE s g $'],
+        [1, 'RPUSH s a'],
+      ],
+      block: [0, 'XREADGROUP GROUP g c BLOCK 5000 STREAMS s >'],
+    },
+  ],
+  [
+    // Not a swap, but the same rule: the group is looked up again by name in the new stream.
+    'XREADGROUP is served when RENAME puts a stream with the group in place',
+    {
+      setup: [
+        [0, 'XADD s 1-1 f v'],
+        [0, 'XGROUP CREATE s g $'],
+        [0, 'XADD t 1-1 f v'],
+        [0, 'XGROUP CREATE t g 0'],
+      ],
+      block: [0, 'XREADGROUP GROUP g c BLOCK 5000 STREAMS s >'],
+      swap: ['RENAME t s'],
+    },
+  ],
+  [
+    'XREADGROUP ends with NOGROUP when RENAME puts a stream without the group in place',
+    {
+      setup: [
+        [0, 'XADD s 1-1 f v'],
+        [0, 'XGROUP CREATE s g $'],
+        [0, 'XADD t 1-1 f v'],
+      ],
+      block: [0, 'XREADGROUP GROUP g c BLOCK 5000 STREAMS s >'],
+      swap: ['RENAME t s'],
+    },
+  ],
+];
+
+describe('clients blocked on keys of swapped databases: as redis-server', () => {
+  it.each(blockedCases)('%s', async (_name, scenario) => {
+    const fromRedis = await blockedSwap(redis.port, scenario);
+    const fromSluice = await blockedSwap(sluice.port, scenario);
+    expect(fromSluice).toEqual(fromRedis);
+  });
+});
