@@ -8,6 +8,7 @@
 // Usage: tsx bench/http.ts [--full]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import path from 'node:path';
 import readline from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
@@ -18,6 +19,7 @@ import {
   progress,
   REPO_ROOT,
   round,
+  saveResults,
   throughputResult,
   withTarget,
   type BenchSize,
@@ -397,7 +399,11 @@ export async function runHttpBench(size: BenchSize): Promise<Result[]> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const size: BenchSize = process.argv.includes('--full') ? 'full' : 'small';
   runHttpBench(size).then(
-    (r) => printTable(`http (${size})`, r),
+    async (r) => {
+      printTable(`http (${size})`, r);
+      const file = await saveResults(size === 'full' ? 'http' : 'http-small', size, r);
+      process.stdout.write(`saved ${path.relative(REPO_ROOT, file)}\n`);
+    },
     (err: unknown) => {
       process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exitCode = 1;
