@@ -299,10 +299,7 @@ export class Dispatcher {
     }
     if (res instanceof Promise) {
       return this.track(session, res)
-        .then(
-          (r) => (r.t === 'blocked' ? blocked(r) : finish(r)),
-          (err: unknown) => staged(toErrorReply(err)),
-        )
+        .then((r) => (r.t === 'blocked' ? blocked(r) : finish(r)))
         .catch((err: unknown) => staged(toErrorReply(err)));
     }
     if (res.t === 'blocked') {
@@ -315,8 +312,13 @@ export class Dispatcher {
     }
   }
 
-  private locked(lock: boolean, keys: string[], fn: () => HandlerResult | Promise<HandlerResult>) {
-    return lock ? this.broker.locks.run(keys, fn) : Promise.resolve(fn());
+  /** A blocked command's retry, under its keys' locks when it writes. */
+  private async locked(
+    lock: boolean,
+    keys: string[],
+    fn: () => HandlerResult | Promise<HandlerResult>,
+  ): Promise<HandlerResult> {
+    return lock ? this.broker.locks.run(keys, fn) : fn();
   }
 
   /** Waits for the keys, retrying the handler at each wake-up, until data or the deadline. */
@@ -340,7 +342,7 @@ export class Dispatcher {
       if (why === 'served' && served !== null) return served;
       if (why !== 'ready') return b.onTimeout;
       versions = this.broker.blocking.versionsOf(keys);
-      res = await this.track(ctx.session, Promise.resolve(this.locked(lock, keys, b.retry)));
+      res = await this.track(ctx.session, this.locked(lock, keys, b.retry));
     }
     return res;
   }

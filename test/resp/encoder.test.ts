@@ -19,7 +19,7 @@ import {
 import { Encoder, type RespVersion, encode, formatDouble } from '../../src/resp/encoder';
 import { startRedis, type RedisServer } from '../helpers/redis-server';
 import { RespParser, encodeCommand } from '../helpers/resp-client';
-import { rawSession, startLocalSluice, type LocalSluice } from './fixture';
+import { rawSession, redisAndSluice } from './fixture';
 
 const latin1 = (bytes: Buffer) => bytes.toString('latin1');
 const push = (v: Reply[]): Reply => ({ t: 'push', v });
@@ -458,15 +458,7 @@ describe('encode against redis-server 7', () => {
 });
 
 describe('verbatim replies from Sluice, as redis-server sends them', () => {
-  let redis: RedisServer;
-  let sluice: LocalSluice;
-
-  beforeAll(async () => {
-    [redis, sluice] = await Promise.all([startRedis(), startLocalSluice()]);
-  });
-  afterAll(async () => {
-    await Promise.all([redis?.stop(), sluice?.close()]);
-  });
+  const servers = redisAndSluice();
 
   /** The reply's type byte, and `txt:` when the text starts with it. */
   const shape = (reply = '') => {
@@ -482,7 +474,7 @@ describe('verbatim replies from Sluice, as redis-server sends them', () => {
         ['CLIENT', 'INFO'],
       ]) {
         const [want, got] = await Promise.all(
-          [redis.port, sluice.port].map((port) =>
+          [servers.redis.port, servers.sluice.port].map((port) =>
             rawSession(port, [encodeCommand(args)], { prelude }),
           ),
         );

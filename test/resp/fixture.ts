@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Reply } from '../../src/commands/reply';
 import { SluiceServer, type ServerOptions } from '../../src/server';
+import { afterAll, beforeAll } from 'vitest';
 import { encodeCommand, RespParser } from '../helpers/resp-client';
+import { startRedis, type RedisServer } from '../helpers/redis-server';
 import { defineCase, type ConformanceCase as HarnessCase } from '../conformance/harness';
 import { cases as genericCases } from '../conformance/generic.cases';
 import { cases as streamCases, casesNeedingLists } from '../conformance/streams.cases';
@@ -343,4 +345,16 @@ export function plain(r: Reply): unknown {
     default:
       return r.v.map(plain);
   }
+}
+
+/** A redis-server and a Sluice for one file's tests: started before them, stopped after. */
+export function redisAndSluice(): { readonly redis: RedisServer; readonly sluice: LocalSluice } {
+  const servers = {} as { redis: RedisServer; sluice: LocalSluice };
+  beforeAll(async () => {
+    [servers.redis, servers.sluice] = await Promise.all([startRedis(), startLocalSluice()]);
+  });
+  afterAll(async () => {
+    await Promise.all([servers.sluice?.close(), servers.redis?.stop()]);
+  });
+  return servers;
 }

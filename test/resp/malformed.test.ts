@@ -15,33 +15,25 @@ import {
   startLocalSluice,
   type Exchange,
   type LocalSluice,
+  redisAndSluice,
 } from './fixture';
 
-let redis: RedisServer;
-let sluice: LocalSluice;
-
-beforeAll(async () => {
-  [redis, sluice] = await Promise.all([startRedis(), startLocalSluice()]);
-});
-
-afterAll(async () => {
-  await Promise.all([sluice?.close(), redis?.stop()]);
-});
+const servers = redisAndSluice();
 
 /** The same bytes to both servers, one new connection each. */
 async function both(bytes: Buffer | string): Promise<[Exchange, Exchange]> {
-  return Promise.all([exchange(redis.port, bytes), exchange(sluice.port, bytes)]);
+  return Promise.all([exchange(servers.redis.port, bytes), exchange(servers.sluice.port, bytes)]);
 }
 
 const err = (text: string) => `-ERR Protocol error: ${text}\r\n`;
 
 /** Sluice still answers a fresh client, and every connection but that one is gone. */
 async function stillServing(): Promise<void> {
-  const after = await exchange(sluice.port, resp('PING'), { quietMs: 50 });
+  const after = await exchange(servers.sluice.port, resp('PING'), { quietMs: 50 });
   expect(after.reply).toBe('+PONG\r\n');
-  const resp_ = sluice.server.resp!;
+  const resp_ = servers.sluice.server.resp!;
   await eventually('connections to close', () => resp_.connectedClients === 0);
-  expect(sluice.server.broker.blocking.blockedCount).toBe(0);
+  expect(servers.sluice.server.broker.blocking.blockedCount).toBe(0);
 }
 
 describe('protocol errors: the reply and the closed connection match redis-server', () => {
@@ -131,12 +123,12 @@ describe('half-sent frames and bounded memory', () => {
   it('a client that disconnects mid-frame leaves nothing behind', async () => {
     const halves = ['*3\r\n$5\r\nRPUSH\r\n$1\r\nq\r\n$10\r\nabc', '*2\r\n$4\r\nEC', 'PING', '*1'];
     for (const half of halves) {
-      const conn = await RawConnection.connect(sluice.port);
+      const conn = await RawConnection.connect(servers.sluice.port);
       conn.send(half);
       await new Promise((resolve) => setTimeout(resolve, 20));
       await conn.destroy();
     }
-    const check = await RawConnection.connect(sluice.port);
+    const check = await RawConnection.connect(servers.sluice.port);
     check.send(resp('EXISTS', 'q'));
     expect(await check.waitFor((r) => r.includes('\r\n'))).toBe(true);
     expect(check.text).toBe(':0\r\n'); // the half RPUSH never ran
@@ -145,11 +137,17 @@ describe('half-sent frames and bounded memory', () => {
   });
 
   it('a client that disconnects while blocked is no longer counted as blocked', async () => {
-    const conn = await RawConnection.connect(sluice.port);
+    const conn = await RawConnection.connect(servers.sluice.port);
     conn.send(resp('BLPOP', 'never', '0'));
-    await eventually('the BLPOP to block', () => sluice.server.broker.blocking.blockedCount === 1);
+    await eventually(
+      'the BLPOP to block',
+      () => servers.sluice.server.broker.blocking.blockedCount === 1,
+    );
     await conn.destroy();
-    await eventually('the block to end', () => sluice.server.broker.blocking.blockedCount === 0);
+    await eventually(
+      'the block to end',
+      () => servers.sluice.server.broker.blocking.blockedCount === 0,
+    );
     await stillServing();
   });
 
@@ -157,7 +155,7 @@ describe('half-sent frames and bounded memory', () => {
     const before = process.memoryUsage().arrayBuffers;
     const conns: RawConnection[] = [];
     for (let i = 0; i < 20; i++) {
-      const conn = await RawConnection.connect(sluice.port);
+      const conn = await RawConnection.connect(servers.sluice.port);
       // 500 MB declared (under proto-max-bulk-len, so legal), 64 KiB sent.
       conn.send(
         Buffer.concat([
@@ -167,7 +165,7 @@ describe('half-sent frames and bounded memory', () => {
       );
       conns.push(conn);
     }
-    await eventually('20 connections', () => sluice.server.resp!.connectedClients === 20);
+    await eventually('20 connections', () => servers.sluice.server.resp!.connectedClients === 20);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const grownBytes = process.memoryUsage().arrayBuffers - before;
     expect(grownBytes).toBeLessThan(64 * 1024 * 1024);
@@ -179,12 +177,12 @@ describe('half-sent frames and bounded memory', () => {
   });
 
   it('other clients are served while one sends a frame a byte at a time', async () => {
-    const slow = await RawConnection.connect(sluice.port);
+    const slow = await RawConnection.connect(servers.sluice.port);
     const frame = resp('ECHO', 'slowly');
     for (let i = 0; i < frame.length - 1; i++) {
       slow.send(frame.subarray(i, i + 1));
       if (i % 4 === 0) {
-        const other = await exchange(sluice.port, resp('PING'), { quietMs: 20 });
+        const other = await exchange(servers.sluice.port, resp('PING'), { quietMs: 20 });
         expect(other.reply).toBe('+PONG\r\n');
       }
     }

@@ -3,10 +3,9 @@
 // in RESP2 and RESP3 (-3), and `--pipe` mass insertion loads 20k commands with its summary
 // reporting every reply (and exactly the errors it should).
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../helpers/redis-server';
+import { describe, expect, it } from 'vitest';
 import { RespClient } from '../helpers/resp-client';
-import { normaliseIdsInText, resp, startLocalSluice, type LocalSluice } from './fixture';
+import { normaliseIdsInText, resp, redisAndSluice } from './fixture';
 
 const CLI_TIMEOUT_MS = 30_000;
 
@@ -109,16 +108,7 @@ const SESSION = [
   'XADD',
 ].join('\n');
 
-let redis: RedisServer;
-let sluice: LocalSluice;
-
-beforeAll(async () => {
-  [redis, sluice] = await Promise.all([startRedis(), startLocalSluice()]);
-});
-
-afterAll(async () => {
-  await Promise.all([sluice?.close(), redis?.stop()]);
-});
+const servers = redisAndSluice();
 
 describe('redis-cli scripted session', () => {
   describe.each([
@@ -130,8 +120,8 @@ describe('redis-cli scripted session', () => {
       ['formatted output (--no-raw)', ['--no-raw']],
     ] as const)('prints the same as against redis-server: %s', async (_name, format) => {
       const args = [...protocol, ...format];
-      const expected = await redisCli(redis.port, args, SESSION);
-      const actual = await redisCli(sluice.port, args, SESSION);
+      const expected = await redisCli(servers.redis.port, args, SESSION);
+      const actual = await redisCli(servers.sluice.port, args, SESSION);
       expect(expected.code).toBe(0);
       expect(actual.stderr).toBe(expected.stderr);
       expect(normaliseIdsInText(actual.stdout)).toBe(normaliseIdsInText(expected.stdout));
@@ -156,10 +146,10 @@ function massInsertion(count: number): Buffer {
 describe('redis-cli --pipe', () => {
   it('inserts 20k RPUSH and XADD commands with errors: 0 and every reply counted', async () => {
     const count = 20_000;
-    const client = await RespClient.connect(sluice.port);
+    const client = await RespClient.connect(servers.sluice.port);
     try {
       await client.call('FLUSHALL');
-      const run = await redisCli(sluice.port, ['--pipe'], massInsertion(count));
+      const run = await redisCli(servers.sluice.port, ['--pipe'], massInsertion(count));
       expect(run.stderr).toBe('');
       expect(run.stdout).toContain('All data transferred');
       expect(run.stdout).toContain(`errors: 0, replies: ${count}`);
@@ -183,7 +173,7 @@ describe('redis-cli --pipe', () => {
       resp('RPUSH', 'p', 'b'),
     ]);
     const summaries: string[] = [];
-    for (const port of [redis.port, sluice.port]) {
+    for (const port of [servers.redis.port, servers.sluice.port]) {
       const client = await RespClient.connect(port);
       await client.call('FLUSHALL');
       const run = await redisCli(port, ['--pipe'], input);

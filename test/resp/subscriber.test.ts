@@ -2,31 +2,13 @@
 // (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET, with Redis's error for the rest) and
 // the messages themselves match redis-server byte for byte; under RESP3 a subscribed connection
 // runs any command and gets messages as pushes; messages cross between HTTP and RESP.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Reply } from '../../src/commands/reply';
-import { startRedis, type RedisServer } from '../helpers/redis-server';
 import { RespClient } from '../helpers/resp-client';
 import { SseClient } from '../helpers/sse-client';
-import {
-  plain,
-  rawSession,
-  ReplyStream,
-  resp,
-  startLocalSluice,
-  type Exchange,
-  type LocalSluice,
-} from './fixture';
+import { plain, rawSession, ReplyStream, resp, type Exchange, redisAndSluice } from './fixture';
 
-let redis: RedisServer;
-let sluice: LocalSluice;
-
-beforeAll(async () => {
-  [redis, sluice] = await Promise.all([startRedis(), startLocalSluice()]);
-});
-
-afterAll(async () => {
-  await Promise.all([sluice?.close(), redis?.stop()]);
-});
+const servers = redisAndSluice();
 
 const HELLO3 = resp('HELLO', '3');
 
@@ -36,8 +18,8 @@ function both(
   prelude: readonly Buffer[] = [],
 ): Promise<[Exchange, Exchange]> {
   return Promise.all([
-    rawSession(redis.port, script, { prelude }),
-    rawSession(sluice.port, script, { prelude }),
+    rawSession(servers.redis.port, script, { prelude }),
+    rawSession(servers.sluice.port, script, { prelude }),
   ]);
 }
 
@@ -126,7 +108,7 @@ describe('RESP2 subscriber mode', () => {
   ])('%s arrives as redis-server sends it (RESP2 and RESP3)', async (_name, sub, verb) => {
     for (const prelude of [[], [HELLO3]]) {
       const seen: string[] = [];
-      for (const port of [redis.port, sluice.port])
+      for (const port of [servers.redis.port, servers.sluice.port])
         seen.push(await oneMessage(port, prelude, sub, verb));
       expect(seen[1]).toBe(seen[0]);
     }
@@ -155,8 +137,8 @@ async function oneMessage(port: number, prelude: Buffer[], sub: string, verb: st
 
 describe('RESP3 subscribed connection', () => {
   it('runs any command and receives messages as pushes in between', async () => {
-    const sub = await ReplyStream.connect(sluice.port, 3);
-    const pub = await RespClient.connect(sluice.port);
+    const sub = await ReplyStream.connect(servers.sluice.port, 3);
+    const pub = await RespClient.connect(servers.sluice.port);
     try {
       expect(await sub.call('SUBSCRIBE', 'ch')).toEqual(push('subscribe', 'ch', 1));
       expect(await sub.call('RPUSH', 'r3', 'a', 'b')).toEqual({ t: 'int', v: 2 });
@@ -185,8 +167,8 @@ function push(...items: (string | number)[]): Reply {
 describe('pub/sub between HTTP and RESP', () => {
   it('a message published with POST / reaches RESP subscribers (RESP2 and RESP3)', async () => {
     const subs = [
-      await ReplyStream.connect(sluice.port),
-      await ReplyStream.connect(sluice.port, 3),
+      await ReplyStream.connect(servers.sluice.port),
+      await ReplyStream.connect(servers.sluice.port, 3),
     ];
     try {
       expect(plain(await subs[0]!.call('SUBSCRIBE', 'from-http'))).toEqual([
@@ -199,7 +181,7 @@ describe('pub/sub between HTTP and RESP', () => {
         'from-*',
         1,
       ]);
-      const res = await fetch(`${sluice.httpUrl}/`, {
+      const res = await fetch(`${servers.sluice.httpUrl}/`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(['PUBLISH', 'from-http', 'hi over http']),
@@ -219,12 +201,12 @@ describe('pub/sub between HTTP and RESP', () => {
 
   it('PUBLISH over RESP reaches an SSE subscriber of /v1/subscribe', async (ctx) => {
     const opened = await SseClient.open(
-      `${sluice.httpUrl}/v1/subscribe?channel=to-http&pattern=to-*`,
+      `${servers.sluice.httpUrl}/v1/subscribe?channel=to-http&pattern=to-*`,
     );
     if (opened.status === 404) return ctx.skip();
     expect(opened.status).toBe(200);
     const sse = opened.client!;
-    const pub = await RespClient.connect(sluice.port);
+    const pub = await RespClient.connect(servers.sluice.port);
     try {
       expect((await sse.next()).event).toBe('subscribed');
       expect(await pub.call('PUBLISH', 'to-http', 'hi over resp')).toEqual({ t: 'int', v: 2 });

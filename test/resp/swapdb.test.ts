@@ -4,21 +4,11 @@
 // with UNBLOCKED or NOGROUP when their stream went away or lost its group, or left blocked
 // when what came in is of another type, exactly as redis-server answers them (and XREADGROUP
 // when RENAME puts another stream at its key, by the same rule).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../helpers/redis-server';
+import { describe, expect, it } from 'vitest';
 import { RespClient } from '../helpers/resp-client';
-import { eventually, plain, rawSession, resp, startLocalSluice, type LocalSluice } from './fixture';
+import { eventually, plain, rawSession, resp, redisAndSluice } from './fixture';
 
-let redis: RedisServer;
-let sluice: LocalSluice;
-
-beforeAll(async () => {
-  [redis, sluice] = await Promise.all([startRedis(), startLocalSluice()]);
-});
-
-afterAll(async () => {
-  await Promise.all([sluice?.close(), redis?.stop()]);
-});
+const servers = redisAndSluice();
 
 const cmd = (line: string) => resp(...line.split(' '));
 
@@ -105,8 +95,8 @@ describe('SWAPDB across databases: byte for byte as redis-server', () => {
   it.each(scripts)('%s', async (_name, lines) => {
     const script = ['FLUSHALL', ...lines].map(cmd);
     const [fromRedis, fromSluice] = await Promise.all([
-      rawSession(redis.port, script),
-      rawSession(sluice.port, script),
+      rawSession(servers.redis.port, script),
+      rawSession(servers.sluice.port, script),
     ]);
     expect(fromSluice).toEqual(fromRedis);
   });
@@ -310,8 +300,8 @@ const blockedCases: [string, Blocking][] = [
 
 describe('clients blocked on keys of swapped databases: as redis-server', () => {
   it.each(blockedCases)('%s', async (_name, scenario) => {
-    const fromRedis = await blockedSwap(redis.port, scenario);
-    const fromSluice = await blockedSwap(sluice.port, scenario);
+    const fromRedis = await blockedSwap(servers.redis.port, scenario);
+    const fromSluice = await blockedSwap(servers.sluice.port, scenario);
     expect(fromSluice).toEqual(fromRedis);
   });
 });

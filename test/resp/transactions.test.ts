@@ -3,24 +3,14 @@
 // array, blocking commands inside MULTI answer their timeout shape at once), in RESP2 and RESP3;
 // and an EXEC of several list writes is one durable unit under fsync 'always': after kill -9,
 // all of its writes are there or none.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Reply } from '../../src/commands/reply';
 import { startSluice } from '../../src/index';
-import { startRedis, type RedisServer } from '../helpers/redis-server';
 import { RespClient } from '../helpers/resp-client';
 import { mulberry32, randInt } from '../conformance/harness';
-import { eventually, rawSession, resp, startLocalSluice, type LocalSluice } from './fixture';
+import { eventually, rawSession, resp, redisAndSluice } from './fixture';
 
-let redis: RedisServer;
-let sluice: LocalSluice;
-
-beforeAll(async () => {
-  [redis, sluice] = await Promise.all([startRedis(), startLocalSluice()]);
-});
-
-afterAll(async () => {
-  await Promise.all([sluice?.close(), redis?.stop()]);
-});
+const servers = redisAndSluice();
 
 const HELLO3 = resp('HELLO', '3');
 const cmd = (line: string) => resp(...line.split(' '));
@@ -243,8 +233,8 @@ describe('which writes of the watching client abort EXEC: as redis-server', () =
     const watchFirst = writes.some((w) => w.startsWith('WATCH')) ? [] : ['WATCH w'];
     const script = ['FLUSHALL', ...watchFirst, ...writes, 'MULTI', 'PING', 'EXEC'].map(cmd);
     const [fromRedis, fromSluice] = await Promise.all([
-      rawSession(redis.port, script),
-      rawSession(sluice.port, script),
+      rawSession(servers.redis.port, script),
+      rawSession(servers.sluice.port, script),
     ]);
     expect(fromSluice).toEqual(fromRedis);
   });
@@ -259,8 +249,8 @@ describe('transactions: byte for byte as redis-server', () => {
       const script = ['FLUSHALL', ...lines].map(cmd);
       const started = Date.now();
       const [fromRedis, fromSluice] = await Promise.all([
-        rawSession(redis.port, script, { prelude }),
-        rawSession(sluice.port, script, { prelude }),
+        rawSession(servers.redis.port, script, { prelude }),
+        rawSession(servers.sluice.port, script, { prelude }),
       ]);
       expect(fromSluice).toEqual(fromRedis);
       // No blocking command waited (rawSession waits ~20 ms of quiet per step).
@@ -305,15 +295,15 @@ describe('WATCH across clients', () => {
       ['another client popping the watched key aborts EXEC', 'LPOP l'],
       ['another client writing a different key does not abort EXEC', 'RPUSH other b'],
     ])('%s', async (_name, write) => {
-      const fromRedis = await watchedByAnother(redis.port, [...prelude], write);
-      const fromSluice = await watchedByAnother(sluice.port, [...prelude], write);
+      const fromRedis = await watchedByAnother(servers.redis.port, [...prelude], write);
+      const fromSluice = await watchedByAnother(servers.sluice.port, [...prelude], write);
       expect(fromSluice).toBe(fromRedis);
     });
   });
 
   it('a transaction runs alone: another client never sees half of it', async () => {
-    const writer = await RespClient.connect(sluice.port);
-    const reader = await RespClient.connect(sluice.port);
+    const writer = await RespClient.connect(servers.sluice.port);
+    const reader = await RespClient.connect(servers.sluice.port);
     try {
       await writer.call('FLUSHALL');
       const tx: Promise<Reply>[] = [];
