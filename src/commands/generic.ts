@@ -4,6 +4,7 @@
 import { globMatch } from '../broker/glob';
 import { keyId, type Keyspace } from '../broker/keyspace';
 import { Errors } from '../errors';
+import { wallMicros } from '../clock';
 import { int64Arg, isWord, toInt64 } from './args';
 import type { Ctx } from './context';
 import { arr, bulk, int, OK, simple, type Reply } from './reply';
@@ -245,7 +246,7 @@ const echo: Handler = (_ctx, args) => bulk(args[1] as Buffer);
 
 /** TIME: Unix time as two bulk strings, seconds and microseconds. */
 const time: Handler = () => {
-  const us = BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1000));
+  const us = wallMicros();
   return arr([bulk((us / 1_000_000n).toString()), bulk((us % 1_000_000n).toString())]);
 };
 

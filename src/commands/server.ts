@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Broker } from '../broker/broker';
 import { globMatch } from '../broker/glob';
 import { Errors } from '../errors';
+import { wallMicros } from '../clock';
 import {
   NODE_MAX_BYTES,
   NODE_MAX_ENTRIES,
@@ -858,10 +859,10 @@ export function bytesToHuman(n: bigint | number): string {
   return `${v}B`;
 }
 
-function serverSection({ server, nowMs }: InfoInput): string[] {
+function serverSection({ server }: InfoInput): string[] {
   const uptimeSeconds = Math.floor((Date.now() - server.startedMs) / 1000);
   const hz = server.host.config.get('hz') ?? '10';
-  const usec = BigInt(Math.floor((performance.timeOrigin + nowMs) * 1000));
+  const usec = wallMicros();
   return [
     `redis_version:${REDIS_VERSION}`,
     'redis_git_sha1:00000000',
