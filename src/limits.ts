@@ -34,6 +34,11 @@ export const NODE_MAX_BYTES = 4096;
 export const APPROX_TRIM_DEFAULT_LIMIT = 100 * NODE_MAX_ENTRIES;
 /** Redis STREAM_LISTPACK_MAX_SIZE: XADD refuses entries whose fields and values exceed it. */
 export const ENTRY_MAX_BYTES = 1 << 30;
+/**
+ * Consecutive XADDs to one stream (a pipeline, an HTTP batch) run as one batch of at most this
+ * many calls: one storage command each, and a bounded time (a few ms) without yielding.
+ */
+export const BATCH_MAX_CALLS = 1024;
 /** Emulated nodes kept per stream (about 200 bytes each); older ones fold into a lazy region. */
 export const MODEL_MAX_NODES = 4096;
 

@@ -6,6 +6,25 @@ export const U64_MAX = (1n << 64n) - 1n;
 /** Byte width of an ID on disk: ms u64 LE then seq u64 LE. */
 export const ID_BYTES = 16;
 
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+const TWO_32 = 2 ** 32;
+
+/**
+ * writeBigUInt64LE, with a fast path for values below 2^53 (every ms timestamp, and nearly
+ * every seq): one BigInt compare and conversion instead of Node's shifts and masks, measured at
+ * a few percent of XADD's time.
+ */
+function writeU64(buf: Buffer, v: bigint, offset: number): void {
+  if (v > SAFE_MAX) {
+    buf.writeBigUInt64LE(v, offset);
+    return;
+  }
+  const n = Number(v);
+  const lo = n % TWO_32;
+  buf.writeUInt32LE(lo, offset);
+  buf.writeUInt32LE((n - lo) / TWO_32, offset + 4);
+}
+
 export class StreamId {
   static readonly ZERO = new StreamId(0n, 0n);
   static readonly MAX = new StreamId(U64_MAX, U64_MAX);
@@ -48,8 +67,8 @@ export class StreamId {
   }
 
   write(buf: Buffer, offset: number): void {
-    buf.writeBigUInt64LE(this.ms, offset);
-    buf.writeBigUInt64LE(this.seq, offset + 8);
+    writeU64(buf, this.ms, offset);
+    writeU64(buf, this.seq, offset + 8);
   }
 
   static read(buf: Buffer, offset: number): StreamId {

@@ -83,12 +83,51 @@ function record(kind: number, bodyLen: number): Buffer {
   return buf;
 }
 
+/**
+ * A DATA record. Its fields are written by hand in exactly the bytes msgpackr gives an array of
+ * Buffers (array header, then a bin8/16/32 per string; test/storage/records.test.ts compares
+ * them): msgpackr's generic pack took 2-3.5 us per two-field entry, this takes 0.3 us, and XADD
+ * pays it on every entry. Reading stays with msgpackr.
+ */
 export function encodeData(entry: StreamEntry): Buffer {
-  // packr reuses its output buffer between calls: copy before the next pack.
-  const packed = packr.pack(entry.fields as Buffer[]);
-  const buf = record(KIND_DATA, ID_BYTES + packed.length);
+  const fields = entry.fields;
+  const n = fields.length;
+  let bodyLen = ID_BYTES + (n < 16 ? 1 : n < 0x10000 ? 3 : 5);
+  for (let i = 0; i < n; i++) {
+    const len = (fields[i] as Buffer).length;
+    bodyLen += len + (len < 0x100 ? 2 : len < 0x10000 ? 3 : 5);
+  }
+  const buf = record(KIND_DATA, bodyLen);
   entry.id.write(buf, RECORD_HEADER_BYTES);
-  packed.copy(buf, RECORD_HEADER_BYTES + ID_BYTES);
+  let off = RECORD_HEADER_BYTES + ID_BYTES;
+  if (n < 16) buf[off++] = 0x90 | n;
+  else if (n < 0x10000) {
+    buf[off] = 0xdc;
+    buf.writeUInt16BE(n, off + 1);
+    off += 3;
+  } else {
+    buf[off] = 0xdd;
+    buf.writeUInt32BE(n, off + 1);
+    off += 5;
+  }
+  for (let i = 0; i < n; i++) {
+    const f = fields[i] as Buffer;
+    const len = f.length;
+    if (len < 0x100) {
+      buf[off] = 0xc4;
+      buf[off + 1] = len;
+      off += 2;
+    } else if (len < 0x10000) {
+      buf[off] = 0xc5;
+      buf.writeUInt16BE(len, off + 1);
+      off += 3;
+    } else {
+      buf[off] = 0xc6;
+      buf.writeUInt32BE(len, off + 1);
+      off += 5;
+    }
+    off += f.copy(buf, off);
+  }
   return buf;
 }
 

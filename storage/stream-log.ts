@@ -170,6 +170,10 @@ export class StreamLog {
   get length(): number {
     return this.counters.length;
   }
+  /** Whether appendNow would append now (no other mutation running, no failure, open). */
+  get canAppendNow(): boolean {
+    return !this.opBusy && this.failure === null && !this.closed;
+  }
   /** The sticky write failure, if any: the log then refuses every mutation. */
   get writeFailure(): StorageError | null {
     return this.failure;

@@ -18,6 +18,8 @@ export type Serve = (key: string) => boolean;
 interface Waiter {
   readonly keys: readonly string[];
   readonly serve: Serve | undefined;
+  /** Told synchronously when a key is signalled, before the waiter is woken. */
+  readonly onReady: (() => void) | undefined;
   readonly resolve: (r: WakeReason) => void;
   timer: NodeJS.Timeout | null;
   /** Removes the abort listener once the wait is over (a session may block many times). */
@@ -42,6 +44,11 @@ export class Blocking {
     return this.byKey.keys();
   }
 
+  /** Whether some client waits on `key` now. */
+  isWaited(key: string): boolean {
+    return (this.byKey.get(key)?.size ?? 0) > 0;
+  }
+
   versionsOf(keys: readonly string[]): number[] {
     return keys.map((k) => this.versions.get(k) ?? 0);
   }
@@ -55,6 +62,7 @@ export class Blocking {
       // A waiter served by a nested signal (a move onto this key) is gone already.
       if (w.done || w.serving) continue;
       if (!w.serve) {
+        w.onReady?.();
         this.finish(w, 'ready');
         continue;
       }
@@ -77,6 +85,7 @@ export class Blocking {
     timeoutMs: number,
     abort?: AbortSignal,
     serve?: Serve,
+    onReady?: () => void,
   ): Promise<WakeReason> {
     if (abort?.aborted) return Promise.resolve('aborted');
     const now = this.versionsOf(keys);
@@ -85,6 +94,7 @@ export class Blocking {
       const w: Waiter = {
         keys,
         serve,
+        onReady,
         resolve,
         timer: null,
         unlisten: null,

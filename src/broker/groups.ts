@@ -598,9 +598,17 @@ export class StreamGroups implements StreamExtension {
    * XREADGROUP `>`: entries after the group's last-delivered ID, at most `count` (0: all),
    * now pending for the consumer unless `noAck`.
    */
-  async readNew(log: StreamLog, g: Group, consumer: Buffer, count: number, noAck: boolean) {
+  /** `upTo`: read no further (a blocked read serves what existed when it was woken). */
+  async readNew(
+    log: StreamLog,
+    g: Group,
+    consumer: Buffer,
+    count: number,
+    noAck: boolean,
+    upTo: StreamId = StreamId.MAX,
+  ) {
     const start = g.lastId.next();
-    const got = start ? await log.read(start, StreamId.MAX, count, false) : [];
+    const got = start && start.compare(upTo) <= 0 ? await log.read(start, upTo, count, false) : [];
     // Nothing to serve: Redis 7.0 neither creates nor refreshes the consumer.
     if (got.length === 0) return { entries: [] as ReadEntry[], seq: 0 };
     const nowMs = Date.now();

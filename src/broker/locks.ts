@@ -34,6 +34,12 @@ export class KeyLocks {
     );
   }
 
+  /** Whether no command holds or waits for any of `keys`: run() would run now. */
+  isFree(keys: readonly string[]): boolean {
+    for (const k of keys) if (this.queues.has(k)) return false;
+    return true;
+  }
+
   /** The keys held or waited for now: commands under way on them (FLUSHALL waits for them). */
   busyKeys(): IterableIterator<string> {
     return this.queues.keys();

@@ -26,7 +26,7 @@ import type { StreamEntry } from '../../storage/records';
 import type { TrimSpec } from '../../storage/trim';
 import { StorageError } from '../../storage/errors';
 import { StreamId, U64_MAX } from '../../storage/id';
-import { Errors } from '../errors';
+import { CommandError, Errors } from '../errors';
 import {
   APPROX_TRIM_DEFAULT_LIMIT,
   ENTRY_MAX_BYTES,
@@ -52,8 +52,27 @@ export const nodeModelSettings = { maxNodes: MODEL_MAX_NODES };
 
 const LP_HEADER_BYTES = 6;
 const LP_EOF_BYTES = 1;
-const FLAG_NONE = 0n;
-const FLAG_SAMEFIELDS = 2n;
+const FLAG_NONE = 0;
+const FLAG_SAMEFIELDS = 2;
+
+/** lpIntBytes for a safe integer: the same sizes without BigInt (the per-entry common case). */
+function lpNumBytes(v: number): number {
+  let enc: number;
+  if (v >= 0 && v <= 127) enc = 1;
+  else if (v >= -4096 && v <= 4095) enc = 2;
+  else if (v >= -32768 && v <= 32767) enc = 3;
+  else if (v >= -8388608 && v <= 8388607) enc = 4;
+  else if (v >= -2147483648 && v <= 2147483647) enc = 5;
+  else enc = 9;
+  return enc + 1;
+}
+
+/** An ID part's distance from the node's master ID, as Redis stores it (int64 wrap-around). */
+function lpDeltaBytes(a: bigint, b: bigint): number {
+  const d = a - b;
+  if (d >= 0n && d <= 0x7fffffffn) return lpNumBytes(Number(d));
+  return lpIntBytes(BigInt.asIntN(64, d));
+}
 
 function lpIntBytes(v: bigint): number {
   let enc: number;
@@ -78,16 +97,42 @@ const LP_INT_TEXT = /^-?[1-9][0-9]*$/;
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
 
+/**
+ * The integer a short decimal text is, as string2ll reads it ("0", or an optional '-' and no
+ * leading zero), or null when it is not one. Up to 15 characters, so it is a safe integer.
+ */
+function shortIntText(s: Buffer): number | null {
+  const n = s.length;
+  let i = 0;
+  const neg = s[0] === 0x2d;
+  if (neg) {
+    if (n === 1) return null;
+    i = 1;
+  }
+  if (s[i] === 0x30) return n === 1 ? 0 : null;
+  let v = 0;
+  for (; i < n; i++) {
+    const c = s[i] as number;
+    if (c < 0x30 || c > 0x39) return null;
+    v = v * 10 + (c - 0x30);
+  }
+  return neg ? -v : v;
+}
+
 /** A string element: listpack stores it as an integer when string2ll accepts it. */
 function lpStringBytes(s: Buffer): number {
   const c = s[0] as number;
   // Only text starting with a digit or '-' can be an integer (most values are not: skip them).
   if (s.length > 0 && s.length <= 20 && ((c >= 0x30 && c <= 0x39) || c === 0x2d)) {
-    const text = s.toString('latin1');
-    if (text === '0') return lpIntBytes(0n);
-    if (LP_INT_TEXT.test(text)) {
-      const v = BigInt(text);
-      if (v >= INT64_MIN && v <= INT64_MAX) return lpIntBytes(v);
+    if (s.length <= 15) {
+      const v = shortIntText(s);
+      if (v !== null) return lpNumBytes(v);
+    } else {
+      const text = s.toString('latin1');
+      if (LP_INT_TEXT.test(text)) {
+        const v = BigInt(text);
+        if (v >= INT64_MIN && v <= INT64_MAX) return lpIntBytes(v);
+      }
     }
   }
   const enc = s.length < 64 ? 1 + s.length : s.length < 4096 ? 2 + s.length : 5 + s.length;
@@ -107,8 +152,10 @@ interface StreamNode {
   deleted: number;
   /** lpBytes of the listpack. */
   bytes: number;
-  /** The master entry's field names, as one string (entries with the same fields share them). */
-  readonly masterKey: string;
+  /** The master entry's field names (entries with the same names share them), end to end... */
+  readonly masterNames: Buffer;
+  /** ...each ending here. */
+  readonly masterEnds: readonly number[];
 }
 
 /** What XADD's entry does to the node list: extends the tail node or starts a new one. */
@@ -117,13 +164,35 @@ interface TailPlan {
   readonly extend: boolean;
 }
 
-function fieldNamesKey(fields: readonly Buffer[]): string {
-  let key = '';
+/** The field names of `fields`, copied end to end (a node keeps them, not the entry's buffers). */
+function masterNamesOf(fields: readonly Buffer[]): { names: Buffer; ends: number[] } {
+  let total = 0;
+  for (let i = 0; i < fields.length; i += 2) total += (fields[i] as Buffer).length;
+  // Outside Node's shared pool: a node lives long, and must not keep a pool slab alive.
+  const names = Buffer.allocUnsafeSlow(total);
+  const ends: number[] = [];
+  let off = 0;
   for (let i = 0; i < fields.length; i += 2) {
-    const f = fields[i] as Buffer;
-    key += `${f.length}:${f.toString('latin1')}`;
+    off += (fields[i] as Buffer).copy(names, off);
+    ends.push(off);
   }
-  return key;
+  return { names, ends };
+}
+
+/** Whether an entry's field names are the node's master names (Redis's SAMEFIELDS flag). */
+function sameNames(node: StreamNode, fields: readonly Buffer[]): boolean {
+  const ends = node.masterEnds;
+  if (ends.length * 2 !== fields.length) return false;
+  const names = node.masterNames;
+  let start = 0;
+  for (let i = 0; i < ends.length; i++) {
+    const f = fields[2 * i] as Buffer;
+    const end = ends[i] as number;
+    if (f.length !== end - start) return false;
+    for (let j = 0; j < f.length; j++) if (f[j] !== names[start + j]) return false;
+    start = end;
+  }
+  return true;
 }
 
 function fieldsBytes(fields: readonly Buffer[]): number {
@@ -133,38 +202,39 @@ function fieldsBytes(fields: readonly Buffer[]): number {
 }
 
 /** Bytes an entry adds to `node` (t_stream.c streamAppendItem's encoding). */
-function entryBytes(node: StreamNode, id: StreamId, fields: readonly Buffer[], key: string) {
+function entryBytes(node: StreamNode, id: StreamId, fields: readonly Buffer[]): number {
   const count = fields.length / 2;
-  const same = key === node.masterKey;
+  const same = sameNames(node, fields);
   let bytes =
-    lpIntBytes(same ? FLAG_SAMEFIELDS : FLAG_NONE) +
-    lpIntBytes(BigInt.asIntN(64, id.ms - node.first.ms)) +
-    lpIntBytes(BigInt.asIntN(64, id.seq - node.first.seq));
-  if (!same) bytes += lpIntBytes(BigInt(count));
+    lpNumBytes(same ? FLAG_SAMEFIELDS : FLAG_NONE) +
+    lpDeltaBytes(id.ms, node.first.ms) +
+    lpDeltaBytes(id.seq, node.first.seq);
+  if (!same) bytes += lpNumBytes(count);
   for (let i = 0; i < fields.length; i += 2) {
     if (!same) bytes += lpStringBytes(fields[i] as Buffer);
     bytes += lpStringBytes(fields[i + 1] as Buffer);
   }
   const pieces = count + 3 + (same ? 0 : count + 1);
-  return bytes + lpIntBytes(BigInt(pieces));
+  return bytes + lpNumBytes(pieces);
 }
 
 function newNode(id: StreamId, fields: readonly Buffer[]): StreamNode {
   const names = fields.length / 2;
   let master = LP_HEADER_BYTES + LP_EOF_BYTES;
-  master += lpIntBytes(1n) + lpIntBytes(0n) + lpIntBytes(BigInt(names)); // count, deleted, n
+  master += lpNumBytes(1) + lpNumBytes(0) + lpNumBytes(names); // count, deleted, n
   for (let i = 0; i < fields.length; i += 2) master += lpStringBytes(fields[i] as Buffer);
-  master += lpIntBytes(0n); // the master entry's terminator
-  const key = fieldNamesKey(fields);
+  master += lpNumBytes(0); // the master entry's terminator
+  const { names: masterNames, ends } = masterNamesOf(fields);
   const node: StreamNode = {
     first: id,
     last: id,
     live: 1,
     deleted: 0,
     bytes: master,
-    masterKey: key,
+    masterNames,
+    masterEnds: ends,
   };
-  node.bytes += entryBytes(node, id, fields, key);
+  node.bytes += entryBytes(node, id, fields);
   return node;
 }
 
@@ -175,8 +245,15 @@ function nodeTakes(node: StreamNode, fields: readonly Buffer[]): boolean {
 }
 
 function withEntry(node: StreamNode, id: StreamId, fields: readonly Buffer[]): StreamNode {
-  const bytes = node.bytes + entryBytes(node, id, fields, fieldNamesKey(fields));
-  return { ...node, last: id, live: node.live + 1, bytes };
+  return {
+    first: node.first,
+    last: id,
+    live: node.live + 1,
+    deleted: node.deleted,
+    bytes: node.bytes + entryBytes(node, id, fields),
+    masterNames: node.masterNames,
+    masterEnds: node.masterEnds,
+  };
 }
 
 /** Index of the node holding `id`: the last whose first ID is <= id, -1 when none. */
@@ -521,6 +598,63 @@ export function xadd(
   return plan.id;
 }
 
+/** Entries at least this large never go through xaddMany (so storage's LIMIT cannot hit it). */
+const BATCH_ENTRY_MAX_BYTES = 1 << 20;
+
+/**
+ * XADD for a run of requests on one existing stream, none trimming: the IDs, checks and node
+ * layout of that many XADDs in a row, appended as one storage command. Each request gets its
+ * ID or its error, as its own XADD would (null: the caller's own failure, skipped). Null, having
+ * changed nothing, when the stream's log is busy or an entry is too large for a batch: run those
+ * XADDs one by one.
+ */
+export function xaddMany(
+  broker: Broker,
+  sink: DurableSink,
+  db: number,
+  key: Buffer,
+  value: StreamValue,
+  reqs: ReadonlyArray<XaddRequest | null>,
+): Array<StreamId | CommandError | null> | null {
+  const log = value.log;
+  if (!log.canAppendNow) return null;
+  for (const req of reqs) {
+    if (req === null) continue;
+    if (req.trim || fieldsBytes(req.fields) >= BATCH_ENTRY_MAX_BYTES) return null;
+  }
+  const model = nodeModel(log);
+  const nowMs = BigInt(Date.now());
+  const entries: StreamEntry[] = [];
+  const out: Array<StreamId | CommandError | null> = [];
+  let last = log.lastId;
+  for (const req of reqs) {
+    if (req === null) {
+      out.push(null);
+      continue;
+    }
+    try {
+      if (req.id.kind === 'explicit' && req.id.id.isZero()) throw Errors.xaddIdZero();
+      if (last.equals(StreamId.MAX)) throw Errors.streamExhausted();
+      const id = nextStreamId(last, req.id, req.nowMs ?? nowMs);
+      model.commitAppend(model.planAppend(id, req.fields));
+      entries.push({ id, fields: req.fields });
+      out.push(id);
+      last = id;
+    } catch (err) {
+      // Only the ID checks throw, before this entry changed anything.
+      if (!(err instanceof CommandError)) throw err;
+      out.push(err);
+    }
+  }
+  if (entries.length === 0) return out;
+  const done = log.appendNow(() => entries);
+  assert(done !== null, 'xaddMany checked that the log appends now');
+  model.note();
+  sink.afterDurable(log, done.seq);
+  broker.blocking.signal(keyId(db, key));
+  return out;
+}
+
 async function xaddLater(
   broker: Broker,
   sink: DurableSink,
@@ -712,6 +846,7 @@ export async function xreadAttempt(
   after: readonly ReadAfter[],
   count: number,
   blocked = false,
+  upTo: readonly StreamId[] | null = null,
 ): Promise<Array<[Buffer, StreamEntry[]]>> {
   const out: Array<[Buffer, StreamEntry[]]> = [];
   for (let i = 0; i < keys.length; i++) {
@@ -723,7 +858,9 @@ export async function xreadAttempt(
     if (gt === 'last-entry') gt = (await lastLiveId(value.log))?.prev() ?? StreamId.ZERO;
     const start = gt.next();
     if (start === null) continue;
-    const entries = await value.log.read(start, StreamId.MAX, count, false);
+    const end = upTo?.[i] ?? StreamId.MAX;
+    if (start.compare(end) > 0) continue;
+    const entries = await value.log.read(start, end, count, false);
     if (entries.length > 0) out.push([key, entries]);
   }
   return out;

@@ -1,7 +1,9 @@
 // Executes one command: finds its row, checks arity and subcommand, takes key locks for write
 // commands, runs the handler, blocks and retries when it asks to, waits for durability after
 // the locks are released, and turns thrown errors into error replies from the catalog.
+import assert from 'node:assert';
 import { CommandError, Errors } from '../errors';
+import { BATCH_MAX_CALLS } from '../limits';
 import { StorageError } from '../../storage/errors';
 import type { Broker } from '../broker/broker';
 import { keyId } from '../broker/keyspace';
@@ -12,6 +14,7 @@ import { CommandStats } from './stats';
 import {
   arityOk,
   keyPositions,
+  Thrown,
   type Blocked,
   type CommandRow,
   type CommandTable,
@@ -85,6 +88,26 @@ export interface WriteDone {
 
 const NO_WAITS: readonly DurableWait[] = [];
 
+export interface RunOptions {
+  readonly whileWaited: boolean;
+  readonly stop?: () => boolean;
+}
+
+/** Whether two calls name the same keys at the same places. */
+function sameKeys(
+  a: readonly Buffer[],
+  b: readonly Buffer[],
+  at: readonly number[],
+  bAt: readonly number[],
+): boolean {
+  if (at.length !== bAt.length) return false;
+  for (let j = 0; j < at.length; j++) {
+    const i = at[j] as number;
+    if (bAt[j] !== i || !(a[i] as Buffer).equals(b[i] as Buffer)) return false;
+  }
+  return true;
+}
+
 /** The error code of an error reply: its first word (ERR, WRONGTYPE, NOGROUP...). */
 function errorCode(r: Reply): string | null {
   if (r.t !== 'error') return null;
@@ -152,6 +175,122 @@ export class Dispatcher {
   private async stageAfterGate(session: Session, args: readonly Buffer[]): Promise<Staged> {
     while (this.gate && !session.inExec) await this.gate;
     return this.stage(session, args);
+  }
+
+  /**
+   * Stages commands one after another as stage() does, except that a run of consecutive calls
+   * of a row with a batch handler, on the same keys, is staged as one batch (stageBatch).
+   * `whileWaited`: batch even when a client is blocked on the keys (it then sees the whole run
+   * at once, where Redis would wake it after the first call). `stop` is asked before each
+   * command or batch: once it says so, the rest is not run.
+   */
+  stageRun(
+    session: Session,
+    commands: readonly (readonly Buffer[])[],
+    opts: RunOptions,
+    out: Staged[] = [],
+  ): Staged[] | Promise<Staged[]> {
+    for (let i = 0; i < commands.length && !opts.stop?.();) {
+      const n = this.batchable(commands, i);
+      const batch =
+        n > 1 ? this.stageBatch(session, commands.slice(i, i + n), opts.whileWaited) : null;
+      if (batch) {
+        for (const b of batch) out.push(b);
+        i += n;
+        continue;
+      }
+      const one = this.stage(session, commands[i] as readonly Buffer[]);
+      i++;
+      if (one instanceof Promise) {
+        const rest = commands.slice(i);
+        return one.then((s) => {
+          out.push(s);
+          return this.stageRun(session, rest, opts, out);
+        });
+      }
+      out.push(one);
+    }
+    return out;
+  }
+
+  /**
+   * How many commands from `i` on are calls of one row with a batch handler on the same keys
+   * (at most BATCH_MAX_CALLS); 1 when commands[i] cannot start a batch.
+   */
+  batchable(commands: readonly (readonly Buffer[])[], i: number): number {
+    const first = commands[i] as readonly Buffer[];
+    const row = this.batchRow(first);
+    if (!row) return 1;
+    const positions = keyPositions(row, first);
+    let n = 1;
+    while (i + n < commands.length && n < BATCH_MAX_CALLS) {
+      const next = commands[i + n] as readonly Buffer[];
+      if (this.batchRow(next) !== row) break;
+      if (!sameKeys(first, next, positions, keyPositions(row, next))) break;
+      n++;
+    }
+    return n;
+  }
+
+  private batchRow(args: readonly Buffer[]): CommandRow | null {
+    const name = args[0];
+    if (name === undefined || name.length > 16) return null;
+    const row = this.table.get(name.toString('latin1').toLowerCase());
+    return row?.batch && arityOk(row.arity, args.length) ? row : null;
+  }
+
+  /**
+   * Stages calls of `row` (which has a batch handler) on the same keys as one batch: one Ctx,
+   * one lock, one storage command. Each call keeps its own reply, stats and write observers.
+   * Null when they must be staged one by one: a transaction holds others back, keyspace
+   * notifications are on, the keys are busy, a client waits on them (unless `whileWaited`), or
+   * the handler declined.
+   */
+  stageBatch(
+    session: Session,
+    calls: readonly (readonly Buffer[])[],
+    whileWaited: boolean,
+  ): Staged[] | null {
+    const first = calls[0] as readonly Buffer[];
+    const row = this.batchRow(first);
+    // Keyspace notifications read the keyspace after each call (`del` when a pop emptied the
+    // list): with them on, calls run one by one.
+    if (!row?.batch || (this.gate && !session.inExec) || this.config.keyspaceEvents !== 0) {
+      return null;
+    }
+    const batch = row.batch;
+    const t0 = performance.now();
+    const positions = keyPositions(row, first);
+    const keys = positions.map((i) => keyId(session.db, first[i] as Buffer));
+    if (!this.broker.locks.isFree(keys)) return null;
+    if (!whileWaited && keys.some((k) => this.broker.blocking.isWaited(k))) return null;
+    const ctx = new Ctx(this.broker, session, this.limits);
+    let results: Array<Reply | Thrown> | null;
+    try {
+      // The keys are free and the handler synchronous: this runs now.
+      results = this.broker.locks.run(keys, () => batch(ctx, calls)) as typeof results;
+    } catch {
+      // It changed nothing (a wrong type, say): the calls, one by one, say what is wrong.
+      return null;
+    }
+    if (results === null) return null;
+    assert(results.length === calls.length, 'a batch handler answers every call');
+    return results.map((r, i) => {
+      const args = calls[i] as readonly Buffer[];
+      const reply = r instanceof Thrown ? toErrorReply(r.err) : r;
+      if (reply.t !== 'error') {
+        const done = { args, reply, db: session.db, before: null };
+        for (const w of this.writeObservers) w(row.name, keys, done);
+      }
+      return {
+        reply,
+        durable: ctx.durable,
+        cmd: row.name,
+        t0,
+        rejected: false,
+        statName: row.name,
+      };
+    });
   }
 
   /** Waits for a staged command's durability; a failed write turns its reply into the error. */
@@ -338,7 +477,14 @@ export class Dispatcher {
       const serve = b.serve
         ? (key: string) => (served = (b.serve as (k: string) => Reply | null)(key)) !== null
         : undefined;
-      const why = await this.broker.blocking.wait(keys, versions, left, ctx.session.abort, serve);
+      const why = await this.broker.blocking.wait(
+        keys,
+        versions,
+        left,
+        ctx.session.abort,
+        serve,
+        b.onWake,
+      );
       if (why === 'served' && served !== null) return served;
       if (why !== 'ready') return b.onTimeout;
       versions = this.broker.blocking.versionsOf(keys);

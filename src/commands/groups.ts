@@ -311,21 +311,37 @@ function checkTargets(ctx: Ctx, a: XreadgroupArgs, targets: Target[]): void {
 function blockedRead(ctx: Ctx, a: XreadgroupArgs, called: readonly Target[]): Blocked {
   const count = a.count > 0 ? a.count : BLOCKED_READ_DEFAULT_COUNT;
   const targets = [...called];
+  // The streams' last IDs when a key was signalled: the retry serves what existed then.
+  let woken: StreamId[] | null = null;
+  const serveFirst = async (upTo: readonly StreamId[] | null): Promise<HandlerResult | null> => {
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i] as Target;
+      if (t.value.log.lastId.compare(t.group.lastId) <= 0) continue;
+      const groups = t.value.groups;
+      const end = upTo?.[i] ?? StreamId.MAX;
+      const r = await groups.readNew(t.value.log, t.group, a.consumer, count, a.noAck, end);
+      ctx.afterDurable(t.value.log, r.seq);
+      if (r.entries.length > 0) return streamsReply(ctx, [[t.key, r.entries]]);
+    }
+    return null;
+  };
   const blocked: Blocked = {
     t: 'blocked',
     keys: targets.map((t) => t.key),
     timeoutMs: a.blockMs ?? 0,
     onTimeout: NIL_ARRAY,
+    onWake: () => {
+      woken = targets.map((t) => {
+        const v = ctx.broker.keyspace.get(ctx.db, t.key);
+        return v?.type === 'stream' ? v.log.lastId : StreamId.MAX;
+      });
+    },
     retry: async (): Promise<HandlerResult> => {
+      const upTo = woken;
+      woken = null;
       checkTargets(ctx, a, targets);
-      for (const t of targets) {
-        if (t.value.log.lastId.compare(t.group.lastId) <= 0) continue;
-        const groups = t.value.groups;
-        const r = await groups.readNew(t.value.log, t.group, a.consumer, count, a.noAck);
-        ctx.afterDurable(t.value.log, r.seq);
-        if (r.entries.length > 0) return streamsReply(ctx, [[t.key, r.entries]]);
-      }
-      return blocked;
+      // Woken by no new entry (an XTRIM, say): later ones, if any, were signalled too.
+      return (await serveFirst(upTo)) ?? (upTo ? await serveFirst(null) : null) ?? blocked;
     },
   };
   return blocked;

@@ -4,7 +4,7 @@
 // BLMOVE, BRPOPLPUSH, BLMPOP). Arguments are checked in the order Redis checks them, so the
 // same bad call gets the same error. A blocked pop is served synchronously by the push that
 // feeds it (Blocked.serve), oldest waiter first, before any other client sees the values.
-import type { Keyspace } from '../broker/keyspace';
+import { keyId, type Keyspace } from '../broker/keyspace';
 import { Side, type ListValue, type Lists } from '../broker/lists';
 import { Errors, type CommandError } from '../errors';
 import { int64Arg, intArg, isWord } from './args';
@@ -12,6 +12,7 @@ import type { Ctx } from './context';
 import { arr, bulk, EMPTY_ARRAY, errorReply, int, NIL, NIL_ARRAY, OK, type Reply } from './reply';
 import {
   defineRow,
+  type BatchHandler,
   type Blocked,
   type CommandRow,
   type Flag,
@@ -106,6 +107,52 @@ function popCommand(side: Side, name: string): Handler {
     const popped = lists(ctx).pop(ctx.db, idOf(key), side, count < 0 ? 1 : count);
     ctx.afterLists();
     return count < 0 ? value(popped[0] as string) : arr(popped.map(value));
+  };
+}
+
+/** A batch takes values up to this many bytes in all: one journal record stays small. */
+const BATCH_MAX_BYTES = 1 << 20;
+
+/**
+ * Consecutive LPUSH/RPUSH calls on one key as one push of all their values (the same list and
+ * one journal record); each call answers the length after its own values. Not while a client
+ * is blocked on the key: it would be served once, after all of them.
+ */
+function pushBatch(side: Side): BatchHandler {
+  return (ctx, calls) => {
+    const key = (calls[0] as readonly Buffer[])[1] as Buffer;
+    const id = idOf(key);
+    if (ctx.broker.blocking.isWaited(keyId(ctx.db, key))) return null;
+    const length = keyspace(ctx).list(ctx.db, key)?.length ?? 0;
+    const values: string[] = [];
+    const lengths: Reply[] = [];
+    let bytes = 0;
+    for (const args of calls) {
+      for (let i = 2; i < args.length; i++) {
+        const v = args[i] as Buffer;
+        bytes += v.length;
+        values.push(idOf(v));
+      }
+      lengths.push(int(length + values.length));
+    }
+    if (bytes > BATCH_MAX_BYTES) return null;
+    lists(ctx).push(ctx.db, id, side, values);
+    ctx.afterLists();
+    return lengths;
+  };
+}
+
+/** Consecutive LPOP/RPOP calls (no count) on one key as one pop of as many values. */
+function popBatch(side: Side): BatchHandler {
+  return (ctx, calls) => {
+    if (calls.some((args) => args.length !== 2)) return null;
+    const key = (calls[0] as readonly Buffer[])[1] as Buffer;
+    const list = keyspace(ctx).list(ctx.db, key);
+    if (!list) return calls.map(() => NIL);
+    const n = Math.min(calls.length, list.length);
+    const popped = lists(ctx).pop(ctx.db, idOf(key), side, n);
+    ctx.afterLists();
+    return calls.map((_, i) => (i < n ? value(popped[i] as string) : NIL));
   };
 }
 
@@ -427,6 +474,7 @@ export const listsRows: CommandRow[] = [
     arity: -3,
     flags: PUSH,
     handler: pushCommand(Side.Left, false),
+    batch: pushBatch(Side.Left),
     summary: 'Prepends one or more elements to a list. Creates the key if it does not exist.',
     since: '1.0.0',
   }),
@@ -434,6 +482,7 @@ export const listsRows: CommandRow[] = [
     arity: -3,
     flags: PUSH,
     handler: pushCommand(Side.Right, false),
+    batch: pushBatch(Side.Right),
     summary: 'Appends one or more elements to a list. Creates the key if it does not exist.',
     since: '1.0.0',
   }),
@@ -455,6 +504,7 @@ export const listsRows: CommandRow[] = [
     arity: -2,
     flags: ['write', 'fast'],
     handler: popCommand(Side.Left, 'lpop'),
+    batch: popBatch(Side.Left),
     summary: 'Returns the first elements in a list after removing it.',
     since: '1.0.0',
   }),
@@ -462,6 +512,7 @@ export const listsRows: CommandRow[] = [
     arity: -2,
     flags: ['write', 'fast'],
     handler: popCommand(Side.Right, 'rpop'),
+    batch: popBatch(Side.Right),
     summary: 'Returns and removes the last elements of a list.',
     since: '1.0.0',
   }),

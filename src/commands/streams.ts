@@ -7,6 +7,8 @@ import {
   APPROX_TRIM_DEFAULT_LIMIT,
   streamRange,
   xadd,
+  xaddMany,
+  type XaddRequest,
   xdel,
   xreadAttempt,
   xsetid,
@@ -20,7 +22,13 @@ import { int64Arg, isWord, toInt64 } from './args';
 import type { Ctx } from './context';
 import { arr, bulk, EMPTY_ARRAY, int, map, NIL, NIL_ARRAY, OK, type Reply } from './reply';
 import { idText, parseId, parseIntervalId, parseStrictId } from './stream-ids';
-import type { Blocked, CommandRow, HandlerResult } from './table';
+import {
+  Thrown,
+  type BatchHandler,
+  type Blocked,
+  type CommandRow,
+  type HandlerResult,
+} from './table';
 
 const NUMBER_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -133,19 +141,44 @@ function trimArgs(draft: TrimDraft, limit: bigint | null): TrimArgs | null {
 
 // ---- handlers -------------------------------------------------------------------------------
 
-function xaddCommand(ctx: Ctx, args: readonly Buffer[]): Reply | Promise<Reply> {
+function xaddRequest(args: readonly Buffer[]): XaddRequest {
   const opts = parseAddOrTrim(args, true);
   const fieldsAt = opts.idAt + 1;
   const pairs = args.length - fieldsAt;
   if (pairs < 2 || pairs % 2 === 1 || opts.id === null) throw Errors.arity('xadd');
-  const id = xadd(ctx.broker, ctx, ctx.db, args[1] as Buffer, {
+  return {
     id: opts.id,
     fields: args.slice(fieldsAt),
     noMkStream: opts.noMkStream,
     trim: opts.trim,
-  });
+  };
+}
+
+function xaddCommand(ctx: Ctx, args: readonly Buffer[]): Reply | Promise<Reply> {
+  const id = xadd(ctx.broker, ctx, ctx.db, args[1] as Buffer, xaddRequest(args));
   return id instanceof Promise ? id.then(xaddReply) : xaddReply(id);
 }
+
+/** XADDs to one existing stream, none trimming: one storage command (see xaddMany). */
+const xaddBatch: BatchHandler = (ctx, calls) => {
+  const key = (calls[0] as readonly Buffer[])[1] as Buffer;
+  const value = ctx.broker.keyspace.stream(ctx.db, key);
+  if (!value) return null;
+  const parsed = calls.map((args) => {
+    try {
+      return xaddRequest(args);
+    } catch (err) {
+      return new Thrown(err);
+    }
+  });
+  const reqs = parsed.map((p) => (p instanceof Thrown ? null : p));
+  const ids = xaddMany(ctx.broker, ctx, ctx.db, key, value, reqs);
+  if (ids === null) return null;
+  return ids.map((id, i) => {
+    if (id === null) return parsed[i] as Thrown;
+    return id instanceof StreamId ? bulk(idText(id)) : new Thrown(id);
+  });
+};
 
 const xaddReply = (id: StreamId | null): Reply => (id === null ? NIL : bulk(idText(id)));
 
@@ -293,8 +326,16 @@ async function xreadCommand(ctx: Ctx, args: readonly Buffer[]): Promise<HandlerR
   const n = (args.length - opts.streamsAt) / 2;
   const keys = args.slice(opts.streamsAt, opts.streamsAt + n);
   const after = resolveReadIds(ctx, keys, args.slice(opts.streamsAt + n));
+  // The streams' last IDs when a key was signalled: the retry serves what existed then.
+  let woken: StreamId[] | null = null;
   const attempt = async (retried: boolean): Promise<HandlerResult> => {
-    const served = await xreadAttempt(ctx.broker, ctx.db, keys, after, opts.count, retried);
+    const upTo = woken;
+    woken = null;
+    let served = await xreadAttempt(ctx.broker, ctx.db, keys, after, opts.count, retried, upTo);
+    // Woken by no new entry (an XTRIM, say): later ones, if any, were signalled too.
+    if (served.length === 0 && upTo !== null) {
+      served = await xreadAttempt(ctx.broker, ctx.db, keys, after, opts.count, retried);
+    }
     if (served.length > 0) return servedStreamsReply(ctx, served);
     if (opts.blockMs < 0) return NIL_ARRAY;
     const blocked: Blocked = {
@@ -302,6 +343,12 @@ async function xreadCommand(ctx: Ctx, args: readonly Buffer[]): Promise<HandlerR
       keys,
       timeoutMs: opts.blockMs,
       retry: () => attempt(true),
+      onWake: () => {
+        woken = keys.map((k) => {
+          const v = ctx.broker.keyspace.get(ctx.db, k);
+          return v?.type === 'stream' ? v.log.lastId : StreamId.MAX;
+        });
+      },
       onTimeout: NIL_ARRAY,
     };
     return blocked;
@@ -320,6 +367,7 @@ export const streamsRows: CommandRow[] = [
     flags: ['write', 'denyoom', 'fast'],
     ...key1,
     handler: xaddCommand,
+    batch: xaddBatch,
     group: 'stream',
     summary: "Appends a new message to a stream. Creates the key if it doesn't exist.",
     since: '5.0.0',

@@ -36,10 +36,32 @@ export interface Blocked {
    * in its place). Without it the dispatcher calls `retry` after waking.
    */
   readonly serve?: (key: string) => Reply | null;
+  /**
+   * Told synchronously when a key is signalled, before `retry` runs (later, after the rest of
+   * a pipeline maybe): Redis serves the client right after the command that signalled, so the
+   * retry must see only what existed then (XREAD notes each stream's last ID here).
+   */
+  readonly onWake?: () => void;
 }
 
 export type HandlerResult = Reply | Blocked;
 export type Handler = (ctx: Ctx, args: readonly Buffer[]) => HandlerResult | Promise<HandlerResult>;
+
+/** A command of a batch that failed: what its handler would have thrown. */
+export class Thrown {
+  constructor(readonly err: unknown) {}
+}
+
+/**
+ * Runs several calls of one row on the same keys at once (consecutive XADDs of a pipeline or an
+ * HTTP batch), under one lock and in one storage command, with one result per call in order.
+ * Null when it cannot take them all synchronously; it has then changed nothing, and the calls
+ * run one by one through the handler.
+ */
+export type BatchHandler = (
+  ctx: Ctx,
+  calls: readonly (readonly Buffer[])[],
+) => Array<Reply | Thrown> | null;
 
 export interface CommandRow {
   /** Lower case; a subcommand is named `container|sub` (`xgroup|create`), as Redis does. */
@@ -54,6 +76,8 @@ export interface CommandRow {
   /** Key positions for commands whose keys move (XREAD, XREADGROUP). */
   readonly keys?: (args: readonly Buffer[]) => number[];
   readonly handler?: Handler;
+  /** The handler for a run of calls on the same keys, where batching pays (see BatchHandler). */
+  readonly batch?: BatchHandler;
   readonly subcommands?: readonly CommandRow[];
   readonly group: string;
   readonly summary: string;
@@ -113,6 +137,7 @@ export interface RowSpec {
   readonly keyRange?: readonly [number, number, number];
   readonly keys?: (args: readonly Buffer[]) => number[];
   readonly handler?: Handler;
+  readonly batch?: BatchHandler;
   readonly subcommands?: readonly CommandRow[];
 }
 

@@ -4,7 +4,6 @@
 import type { FastifyReply } from 'fastify';
 import type { Reply } from '../commands/reply';
 import type { Session } from '../commands';
-import type { Staged } from '../commands/dispatch';
 import { ready, type HttpDeps } from './deps';
 
 const toBuf = (a: string | Buffer) => (typeof a === 'string' ? Buffer.from(a) : a);
@@ -53,7 +52,8 @@ export function runIn(
 /**
  * Commands run in order, each staged once the one before it is (so a blocking command holds
  * back those after it), with one wait for the durability of all of them at the end: a batch
- * of writes shares its group commits. `stop` is asked before each command (a client that left
+ * of writes shares its group commits, and consecutive XADDs to one stream are one batch (one
+ * lock, one storage command). `stop` is asked before each command or batch (a client that left
  * gets nothing more done); the replies are those of the commands that ran.
  */
 export async function runAll(
@@ -63,11 +63,9 @@ export async function runAll(
   stop: () => boolean = () => false,
 ): Promise<Reply[]> {
   const { dispatcher } = ready(deps);
-  const staged: Staged[] = [];
-  for (const args of commands) {
-    if (stop()) break;
-    staged.push(await dispatcher.stage(session, args.map(toBuf)));
-  }
+  const all = commands.map((args) => args.map(toBuf));
+  // A client blocked on the stream sees a batch of XADDs at once: this is not Redis's pipeline.
+  const staged = await dispatcher.stageRun(session, all, { whileWaited: true, stop });
   return dispatcher.settleAll(staged);
 }
 

@@ -74,6 +74,16 @@ export function connectionCommand(
 }
 
 /**
+ * Whether connectionCommand leaves every table command of a write row to the dispatcher now
+ * (no AUTH pending, no MULTI queueing, no subscriber-mode refusal, no read-only gate): a run of
+ * XADDs can then be staged as one batch. Keep in step with connectionCommand.
+ */
+export function dispatchesWrites(conn: Connection): boolean {
+  if (!conn.authenticated || conn.multi || conn.readOnly) return false;
+  return !(conn.session.resp === 2 && conn.subscribed);
+}
+
+/**
  * RESP2 subscriber mode refuses the command, as Redis's processCommand() does: an unknown
  * command or a wrong arity is reported first, and the command is named by its full name
  * (`client|id`, `xinfo|stream`).

@@ -13,7 +13,7 @@ import type { PubSubMessage } from '../broker/pubsub';
 import { Encoder } from './encoder';
 import { RequestParser } from './parser';
 import type { MultiState, ReplyMode, RespConnection, RespHost } from './types';
-import { connectionCommand, pushReply } from './commands';
+import { connectionCommand, dispatchesWrites, pushReply } from './commands';
 import {
   RESP_MAX_QUEUED_COMMANDS,
   RESP_OUTPUT_PAUSE_BYTES,
@@ -156,6 +156,7 @@ export class Connection implements RespConnection {
         this.parseHeld = false;
         this.parseCommands();
       }
+      if (this.queue.length > 1 && this.runBatch()) continue;
       const args = this.queue.shift();
       if (args === undefined) break;
       let waiting: Promise<void> | undefined;
@@ -204,6 +205,24 @@ export class Connection implements RespConnection {
     ) {
       this.socket.resume();
     }
+  }
+
+  /**
+   * Stages consecutive XADDs to one stream at the head of the queue as one batch (one storage
+   * command); false when they must run one by one. Not while a client is blocked on the key:
+   * Redis wakes it after the first of them, and so do we then.
+   */
+  private runBatch(): boolean {
+    const n = this.dispatcher.batchable(this.queue, 0);
+    if (n < 2 || !dispatchesWrites(this)) return false;
+    const group = this.queue.slice(0, n);
+    const staged = this.dispatcher.stageBatch(this.session, group, false);
+    if (staged === null) return false;
+    this.queue.splice(0, n);
+    this.lastCommandMs = Date.now();
+    this.lastCommandName = (group[n - 1] as Buffer[])[0] as Buffer;
+    for (const s of staged) this.pushStaged(s);
+    return true;
   }
 
   /** Runs one command; a promise when it could not be answered synchronously. */

@@ -218,6 +218,40 @@ const xaddArgs: ConformanceCase[] = [
   },
 ];
 
+/** Texts listpack stores as integers or as strings, each near a boundary of string2ll. */
+const INT_TEXTS = [
+  '0',
+  '-0',
+  '00',
+  '007',
+  '-',
+  '-1',
+  '127',
+  '128',
+  '-4096',
+  '4095',
+  '4096',
+  '-32769',
+  '32767',
+  '8388608',
+  '-8388608',
+  '2147483647',
+  '2147483648',
+  '-2147483649',
+  '123456789012345',
+  '1234567890123456',
+  '-123456789012345',
+  '9223372036854775807',
+  '9223372036854775808',
+  '-9223372036854775808',
+  '-9223372036854775809',
+  '12345678901234567890',
+  '1e5',
+  '+5',
+  ' 5',
+  'abc',
+];
+
 const xaddTrim: ConformanceCase[] = [
   {
     name: 'XADD MAXLEN keeps exactly the newest entries',
@@ -351,6 +385,18 @@ const xaddTrim: ConformanceCase[] = [
       ]),
       ['XLEN', 's'],
     ],
+  },
+  {
+    name: 'XADD MAXLEN ~ with values at the edges of listpack integers and field names that change',
+    commands: Array.from({ length: 300 }, (_, i) => {
+      const names = i % 7 === 3 ? ['m', 'b', 'c'] : i % 11 === 5 ? ['n', 'b'] : ['n', 'b', 'c'];
+      const fields = names.flatMap((f, j) => [
+        f,
+        j === 1 ? 'p'.repeat(180 + (i % 5)) : (INT_TEXTS[(i * 3 + j) % INT_TEXTS.length] as string),
+      ]);
+      const add = ['XADD', 's', 'MAXLEN', '~', '40', `${5000 + i}-${i % 3}`, ...fields];
+      return i % 5 === 4 ? [add, ['XLEN', 's']] : [add];
+    }).flat(),
   },
 ];
 

@@ -4,8 +4,9 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Packr } from 'msgpackr';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StreamId, U64_MAX } from '../../storage/id';
+import { ID_BYTES, StreamId, U64_MAX } from '../../storage/id';
 import {
   checkFrame,
   encodeFrame,
@@ -13,6 +14,7 @@ import {
   FLAG_HAS_DATA,
   FRAME_HEADER_BYTES,
   forEachRecord,
+  RECORD_HEADER_BYTES,
   type EncodedCommand,
   type FrameCheck,
   type FrameHeader,
@@ -132,6 +134,25 @@ describe('records: every kind round-trips through a frame', () => {
     expect(decodeFields(buf, records[0]!.start, records[0]!.end)).toEqual([]);
   });
 
+  it('DATA fields are the bytes msgpackr packs, for every size class of count and length', () => {
+    const packr = new Packr({ useRecords: false, mapsAsObjects: false, moreTypes: false });
+    const lengths = [0, 1, 0xff, 0x100, 0xffff, 0x10000, 70_000];
+    const counts = [0, 1, 15, 16, 0xffff, 0x10000];
+    for (const n of counts) {
+      const fields = Array.from({ length: n }, (_, i) =>
+        Buffer.alloc(n > 16 ? i % 3 : (lengths[i % lengths.length] as number), i & 0xff),
+      );
+      const rec = encodeData({ id: new StreamId(7n, 9n), fields });
+      const body = rec.subarray(RECORD_HEADER_BYTES + ID_BYTES);
+      expect(body.equals(packr.pack(fields))).toBe(true);
+    }
+    for (const len of lengths) {
+      const fields = [Buffer.alloc(len, 0x61), Buffer.from('v')];
+      const rec = encodeData({ id: new StreamId(7n, 9n), fields });
+      expect(rec.subarray(RECORD_HEADER_BYTES + ID_BYTES).equals(packr.pack(fields))).toBe(true);
+    }
+  });
+
   it('several DATA records in one frame set firstId and lastId from the first and last', () => {
     const cmds = [
       dataCommand([entry(1, 0, b('a'), b('1')), entry(1, 1, b('a'), b('2'))]),
@@ -157,6 +178,26 @@ describe('records: every kind round-trips through a frame', () => {
     expect(rec.kind).toBe(KIND_DEL);
     expect(readCounters(buf, rec.start)).toEqual(c);
     expect(decodeDelIds(buf, rec.start).map(String)).toEqual(gone.map(String));
+  });
+
+  it('IDs write as two u64 LE at every size, around 2^32 and 2^53 too', () => {
+    const parts = [
+      0n,
+      1n,
+      2n ** 32n - 1n,
+      2n ** 32n,
+      2n ** 53n - 1n,
+      2n ** 53n,
+      2n ** 53n + 1n,
+      U64_MAX,
+    ];
+    for (const ms of parts) {
+      for (const seq of parts) {
+        const buf = Buffer.alloc(ID_BYTES);
+        new StreamId(ms, seq).write(buf, 0);
+        expect([buf.readBigUInt64LE(0), buf.readBigUInt64LE(8)]).toEqual([ms, seq]);
+      }
+    }
   });
 
   it('DEL of no IDs is still a valid record', () => {

@@ -46,14 +46,21 @@ export function fieldArgs(fields: unknown): Buffer[] {
     if (fields.length === 0 || fields.length % 2 !== 0) {
       throw badRequest('fields must be a non-empty flat array [field, value, ...] of even length');
     }
-    return fields.map((x, i) => bytesParam(x, `fields[${i}]`));
+    return fields.map((x, i) => bytesOf(x) ?? bytesParam(x, `fields[${i}]`));
   }
   if (fields === null || typeof fields !== 'object' || Buffer.isBuffer(fields)) {
     throw badRequest('fields must be an object or a flat array [field, value, ...]');
   }
-  const pairs = Object.entries(fields as Record<string, unknown>);
-  if (pairs.length === 0) throw badRequest('fields must not be empty');
-  return pairs.flatMap(([f, v]) => [Buffer.from(f, 'utf8'), bytesParam(v, `fields.${f}`)]);
+  // A loop, and error labels made only for an error: this runs for every entry of a batch.
+  const out: Buffer[] = [];
+  const record = fields as Record<string, unknown>;
+  for (const f in record) {
+    if (!Object.hasOwn(record, f)) continue;
+    const v = record[f];
+    out.push(Buffer.from(f, 'utf8'), bytesOf(v) ?? bytesParam(v, `fields.${f}`));
+  }
+  if (out.length === 0) throw badRequest('fields must not be empty');
+  return out;
 }
 
 /** How replies are written for one request. */

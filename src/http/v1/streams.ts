@@ -111,9 +111,17 @@ function appendArgs(key: Buffer, body: AppendBody): Array<Array<string | Buffer>
     throw badRequest('give either fields (one entry) or entries (many), not both');
   }
   if (!body.entries && body.fields === undefined) throw badRequest('fields is required');
-  const options = [...(body.noMkStream ? ['NOMKSTREAM'] : []), ...trimArgs(body)];
-  return entries.map((e) => ['XADD', key, ...options, e.id ?? '*', ...fieldArgs(e.fields)]);
+  const head = [XADD, key, ...[...(body.noMkStream ? ['NOMKSTREAM'] : []), ...trimArgs(body)]];
+  return entries.map((e) => {
+    const args: Array<string | Buffer> = head.slice();
+    args.push(e.id ?? AUTO_ID);
+    for (const f of fieldArgs(e.fields)) args.push(f);
+    return args;
+  });
 }
+
+const XADD = Buffer.from('XADD');
+const AUTO_ID = Buffer.from('*');
 
 /** Why an XADD added nothing: its error, or nil (NOMKSTREAM and no stream). */
 function failure(r: Reply): { message: string; status: number } {
