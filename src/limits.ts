@@ -20,6 +20,7 @@ export {
   READ_CHUNK_BYTES,
   READ_FIRST_CHUNK_BYTES,
   READ_FD_CACHE,
+  SYNC_WRITE_MAX_BYTES,
 } from '../storage/limits';
 
 /** A graceful stop that takes longer than this exits anyway (data already acknowledged is safe). */

@@ -2,6 +2,7 @@
 // (faster than fs.promises on hot paths); tests wrap it to inject torn writes, ENOSPC and
 // failed fsyncs (see test/storage/faulty-io.ts).
 import fs from 'node:fs';
+import { SYNC_WRITE_MAX_BYTES } from './limits';
 
 export interface Io {
   open(path: string, flags: string): Promise<number>;
@@ -23,16 +24,30 @@ function writeAll(fd: number, buf: Buffer, position: number, done: (err: Error |
   });
 }
 
+/** A small write done now (see SYNC_WRITE_MAX_BYTES); the promise only reports how it went. */
+function writeNow(fd: number, buf: Buffer, position: number): Promise<void> {
+  try {
+    for (let off = 0; off < buf.length;) {
+      off += fs.writeSync(fd, buf, off, buf.length - off, position + off);
+    }
+    return Promise.resolve();
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
+}
+
 export const nodeIo: Io = {
   open: (path, flags) =>
     new Promise((resolve, reject) =>
       fs.open(path, flags, 0o644, (err, fd) => (err ? reject(err) : resolve(fd))),
     ),
   close: (fd) => new Promise((resolve, reject) => fs.close(fd, (e) => (e ? reject(e) : resolve()))),
-  write: (fd, buf, position) =>
-    new Promise((resolve, reject) =>
+  write: (fd, buf, position) => {
+    if (buf.length <= SYNC_WRITE_MAX_BYTES) return writeNow(fd, buf, position);
+    return new Promise((resolve, reject) =>
       writeAll(fd, buf, position, (e) => (e ? reject(e) : resolve())),
-    ),
+    );
+  },
   read: (fd, buf, offset, length, position) =>
     new Promise((resolve, reject) =>
       fs.read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))),

@@ -42,3 +42,11 @@ export const JOURNAL_MANIFEST_MAX_BYTES = 1024 * 1024;
 /** Past a bad frame, recovery reads at most this much looking for a valid frame (torn tail or
  * corruption); a longer rest of the file is taken as corruption without probing. */
 export const JOURNAL_PROBE_MAX_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Writes up to this size are made with a synchronous write(2) on the event loop, as Redis
+ * writes its AOF in beforeSleep: into the page cache that takes microseconds, where a round
+ * trip through libuv's thread pool cost each unpipelined command a loop turn (measured: LPUSH
+ * with 50 clients sat idle 25% of the time). Larger writes go to the thread pool.
+ */
+export const SYNC_WRITE_MAX_BYTES = 256 * 1024;
