@@ -101,15 +101,7 @@ export function encodeData(entry: StreamEntry): Buffer {
   entry.id.write(buf, RECORD_HEADER_BYTES);
   let off = RECORD_HEADER_BYTES + ID_BYTES;
   if (n < 16) buf[off++] = 0x90 | n;
-  else if (n < 0x10000) {
-    buf[off] = 0xdc;
-    buf.writeUInt16BE(n, off + 1);
-    off += 3;
-  } else {
-    buf[off] = 0xdd;
-    buf.writeUInt32BE(n, off + 1);
-    off += 5;
-  }
+  else off = writeWideLength(buf, off, n, 0xdc, 0xdd);
   for (let i = 0; i < n; i++) {
     const f = fields[i] as Buffer;
     const len = f.length;
@@ -117,18 +109,22 @@ export function encodeData(entry: StreamEntry): Buffer {
       buf[off] = 0xc4;
       buf[off + 1] = len;
       off += 2;
-    } else if (len < 0x10000) {
-      buf[off] = 0xc5;
-      buf.writeUInt16BE(len, off + 1);
-      off += 3;
-    } else {
-      buf[off] = 0xc6;
-      buf.writeUInt32BE(len, off + 1);
-      off += 5;
-    }
+    } else off = writeWideLength(buf, off, len, 0xc5, 0xc6);
     off += f.copy(buf, off);
   }
   return buf;
+}
+
+/** A msgpack type byte and a u16 or u32 big-endian length; returns the offset after them. */
+function writeWideLength(buf: Buffer, off: number, v: number, code16: number, code32: number) {
+  if (v < 0x10000) {
+    buf[off] = code16;
+    buf.writeUInt16BE(v, off + 1);
+    return off + 3;
+  }
+  buf[off] = code32;
+  buf.writeUInt32BE(v, off + 1);
+  return off + 5;
 }
 
 /** Decodes DATA fields; the Buffers are views into `buf`. */

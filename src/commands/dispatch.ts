@@ -88,6 +88,11 @@ export interface WriteDone {
 
 const NO_WAITS: readonly DurableWait[] = [];
 
+/** A row's staged call: its reply, and the durability its Ctx collected. */
+function stagedRow(row: CommandRow, reply: Reply, ctx: Ctx, t0: number): Staged {
+  return { reply, durable: ctx.durable, cmd: row.name, t0, rejected: false, statName: row.name };
+}
+
 export interface RunOptions {
   readonly whileWaited: boolean;
   readonly stop?: () => boolean;
@@ -282,14 +287,7 @@ export class Dispatcher {
         const done = { args, reply, db: session.db, before: null };
         for (const w of this.writeObservers) w(row.name, keys, done);
       }
-      return {
-        reply,
-        durable: ctx.durable,
-        cmd: row.name,
-        t0,
-        rejected: false,
-        statName: row.name,
-      };
+      return stagedRow(row, reply, ctx, t0);
     });
   }
 
@@ -395,14 +393,7 @@ export class Dispatcher {
   ): Staged | Promise<Staged> {
     const ctx = new Ctx(this.broker, session, this.limits);
     const handler = row.handler;
-    const staged = (reply: Reply): Staged => ({
-      reply,
-      durable: ctx.durable,
-      cmd: row.name,
-      t0,
-      rejected: false,
-      statName: row.name,
-    });
+    const staged = (reply: Reply): Staged => stagedRow(row, reply, ctx, t0);
     if (!handler) return staged(toErrorReply(Errors.syntax()));
     const positions = keyPositions(row, args);
     const keys = positions.map((i) => keyId(session.db, args[i] as Buffer));

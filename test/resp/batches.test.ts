@@ -173,54 +173,36 @@ describe('pipelined runs of one command on one key, against redis-server', () =>
   }
 
   it('a client blocked on the list is served after the first push of a run', async () => {
-    const results: unknown[] = [];
-    for (const port of ports()) {
-      const blocked = await ReplyStream.connect(port);
-      blocked.send('BLPOP', 'q', '0');
-      await waitBlocked(port, 1);
-      const run = await rawSession(port, [
-        pipeline([
-          ['LPUSH', 'q', 'a'],
-          ['LPUSH', 'q', 'b'],
-          ['LPUSH', 'q', 'c'],
-          ['LRANGE', 'q', '0', '-1'],
-        ]),
-      ]);
-      results.push({ run: run.reply, blocked: plain(await blocked.next()) });
-      await blocked.close();
-    }
-    expect(results[1]).toEqual(results[0]);
+    const [want, got] = await blockedDuringRun({
+      block: ['BLPOP', 'q', '0'],
+      run: [
+        ['LPUSH', 'q', 'a'],
+        ['LPUSH', 'q', 'b'],
+        ['LPUSH', 'q', 'c'],
+        ['LRANGE', 'q', '0', '-1'],
+      ],
+    });
+    expect(got).toEqual(want);
   });
 
   it('a client blocked in XREAD sees only the first XADD of a run', async () => {
-    const results: unknown[] = [];
-    for (const port of ports()) {
-      await rawSession(port, [pipeline([['XADD', 's', '1-0', 'f', 'v']])]);
-      const blocked = await ReplyStream.connect(port);
-      blocked.send('XREAD', 'BLOCK', '0', 'STREAMS', 's', '$');
-      await waitBlocked(port, 1);
-      const run = await rawSession(port, [pipeline(xadds('s', ['2-0', '3-0', '4-0']))]);
-      results.push({ run: run.reply, blocked: plain(await blocked.next()) });
-      await blocked.close();
-    }
-    expect(results[1]).toEqual(results[0]);
+    const [want, got] = await blockedDuringRun({
+      setup: [['XADD', 's', '1-0', 'f', 'v']],
+      block: ['XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'],
+      run: xadds('s', ['2-0', '3-0', '4-0']),
+    });
+    expect(got).toEqual(want);
   });
 
-  it('a client blocked in XREADGROUP sees the first XADD of a run, as Redis does', async () => {
-    const results: unknown[] = [];
-    for (const port of ports()) {
-      await rawSession(port, [pipeline([['XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM']])]);
-      const blocked = await ReplyStream.connect(port);
-      blocked.send('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>');
-      await waitBlocked(port, 1);
-      const run = await rawSession(port, [pipeline(xadds('s', ['2-0', '3-0', '4-0']))]);
-      const served = plain(await blocked.next());
+  it('a client blocked in XREADGROUP sees only the first XADD of a run', async () => {
+    const [want, got] = await blockedDuringRun({
+      setup: [['XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM']],
+      block: ['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>'],
+      run: xadds('s', ['2-0', '3-0', '4-0']),
       // The blocked read's delivery, once it has answered (Sluice serves it after the run).
-      const pending = await rawSession(port, [pipeline([['XPENDING', 's', 'g']])]);
-      results.push({ run: run.reply, served, pending: pending.reply });
-      await blocked.close();
-    }
-    expect(results[1]).toEqual(results[0]);
+      after: [['XPENDING', 's', 'g']],
+    });
+    expect(got).toEqual(want);
   });
 
   it('keyspace notifications of a run arrive one per command, as Redis sends them', async () => {
@@ -254,6 +236,33 @@ describe('pipelined runs of one command on one key, against redis-server', () =>
     expect(results[1]).toEqual(results[0]);
   });
 });
+
+interface BlockedRun {
+  readonly setup?: readonly (readonly string[])[];
+  readonly block: readonly string[];
+  readonly run: readonly (readonly string[])[];
+  readonly after?: readonly (readonly string[])[];
+}
+
+/**
+ * On each server: `setup`, then a client blocks with `block`, then another pipelines `run` in
+ * one write; what the run, the blocked client and then `after` got, redis-server's first.
+ */
+async function blockedDuringRun(t: BlockedRun): Promise<unknown[]> {
+  const results: unknown[] = [];
+  for (const port of ports()) {
+    if (t.setup) await rawSession(port, [pipeline(t.setup)]);
+    const blocked = await ReplyStream.connect(port);
+    blocked.send(...t.block);
+    await waitBlocked(port, 1);
+    const run = await rawSession(port, [pipeline(t.run)]);
+    const served = plain(await blocked.next());
+    const after = t.after ? (await rawSession(port, [pipeline(t.after)])).reply : null;
+    results.push({ run: run.reply, served, after });
+    await blocked.close();
+  }
+  return results;
+}
 
 /** Waits until `port`'s server reports `n` blocked clients. */
 async function waitBlocked(port: number, n: number): Promise<void> {
