@@ -13,6 +13,7 @@ import { registerServerHost, ServerConfig, type ServerInfoSource } from './serve
 import { CommandStats } from './stats';
 import {
   arityOk,
+  commandName,
   keyPositions,
   Thrown,
   type Blocked,
@@ -25,7 +26,7 @@ import {
 export function resolveRow(table: CommandTable, args: readonly Buffer[]): CommandRow {
   const first = args[0];
   if (!first) throw Errors.other('ERR empty command');
-  const name = first.toString('latin1').toLowerCase();
+  const name = commandName(first);
   const row = table.get(name);
   if (!row) throw Errors.unknownCommand(first, args.slice(1, 21));
   if (!arityOk(row.arity, args.length)) throw Errors.arity(name);
@@ -138,11 +139,17 @@ export class Dispatcher {
   /** Connection figures for INFO, set by the RESP server; null: INFO reports none. */
   serverInfo: ServerInfoSource | null = null;
 
+  /** The lower-case first letters of the rows with a batch handler. */
+  private readonly batchInitials: ReadonlySet<number>;
+
   constructor(
     readonly table: CommandTable,
     readonly broker: Broker,
     readonly limits: ExecLimits,
   ) {
+    this.batchInitials = new Set(
+      [...table.all()].filter((r) => r.batch).map((r) => r.name.charCodeAt(0)),
+    );
     this.config = new ServerConfig(broker, () => this.serverInfo);
     registerServerHost(broker, this);
   }
@@ -239,8 +246,12 @@ export class Dispatcher {
 
   private batchRow(args: readonly Buffer[]): CommandRow | null {
     const name = args[0];
-    if (name === undefined || name.length > 16) return null;
-    const row = this.table.get(name.toString('latin1').toLowerCase());
+    // Asked of nearly every pipelined command: most are ruled out by their first letter,
+    // before any string is made.
+    if (name === undefined || name.length > 16 || !this.batchInitials.has((name[0] ?? 0) | 0x20)) {
+      return null;
+    }
+    const row = this.table.get(commandName(name));
     return row?.batch && arityOk(row.arity, args.length) ? row : null;
   }
 

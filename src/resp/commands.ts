@@ -2,6 +2,7 @@
 // SELECT, CLIENT, QUIT, RESET, MULTI/EXEC/DISCARD/WATCH/UNWATCH and the SUBSCRIBE family, plus
 // the gates in front of every command (authentication, a transaction being queued, RESP2
 // subscriber mode, a read-only token). Replies and errors are Redis 7.0's.
+import { commandName } from '../commands/table';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { PubSubMessage, SubscriptionKind } from '../broker/pubsub';
 import { intArg, isWord } from '../commands/args';
@@ -25,7 +26,7 @@ import { clientCommand, clientNameError, validClientName } from './client';
 type Local = Reply | Reply[] | null;
 
 const err = (e: CommandError): Reply => errorReply(e.message, e.status);
-const lower = (b: Buffer | undefined) => (b ? b.toString('latin1').toLowerCase() : '');
+const lower = (b: Buffer | undefined) => (b ? commandName(b) : '');
 
 /** Commands allowed before AUTH (Redis lets these through without authentication). */
 const NO_AUTH = new Set(['auth', 'hello', 'quit', 'reset']);

@@ -4,6 +4,7 @@
 // after it: a pipeline of N writes shares one group commit. The connection-level commands
 // (HELLO, AUTH, SELECT, CLIENT, QUIT, RESET, MULTI/EXEC, WATCH, the SUBSCRIBE family) and the
 // rules of subscriber mode live here; everything else goes to the dispatcher.
+import { commandName } from '../commands/table';
 import type net from 'node:net';
 import type { Session } from '../commands';
 import type { Staged } from '../commands/dispatch';
@@ -24,7 +25,7 @@ import {
 
 /** Commands that can authenticate a connection or take its authentication away. */
 const AUTH_CHANGING = new Set(['auth', 'hello', 'reset']);
-const lower = (b: Buffer | undefined) => (b ? b.toString('latin1').toLowerCase() : '');
+const lower = (b: Buffer | undefined) => (b ? commandName(b) : '');
 
 /** One reply slot in order; `ready` once its durability wait is over. */
 interface OutEntry {
