@@ -2,7 +2,6 @@
 // SELECT, CLIENT, QUIT, RESET, MULTI/EXEC/DISCARD/WATCH/UNWATCH and the SUBSCRIBE family, plus
 // the gates in front of every command (authentication, a transaction being queued, RESP2
 // subscriber mode, a read-only token). Replies and errors are Redis 7.0's.
-import { commandName } from '../commands/table';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { PubSubMessage, SubscriptionKind } from '../broker/pubsub';
 import { intArg, isWord } from '../commands/args';
@@ -22,6 +21,7 @@ import {
 import { CommandError, Errors } from '../errors';
 import type { RespConnection as Connection } from './types';
 import { clientCommand, clientNameError, validClientName } from './client';
+import { commandName } from '../commands/table';
 
 type Local = Reply | Reply[] | null;
 

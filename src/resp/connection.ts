@@ -4,7 +4,6 @@
 // after it: a pipeline of N writes shares one group commit. The connection-level commands
 // (HELLO, AUTH, SELECT, CLIENT, QUIT, RESET, MULTI/EXEC, WATCH, the SUBSCRIBE family) and the
 // rules of subscriber mode live here; everything else goes to the dispatcher.
-import { commandName } from '../commands/table';
 import type net from 'node:net';
 import type { Session } from '../commands';
 import type { Staged } from '../commands/dispatch';
@@ -22,6 +21,7 @@ import {
   SUBSCRIBER_OUTPUT_SOFT_BYTES,
   SUBSCRIBER_OUTPUT_SOFT_SECONDS,
 } from '../limits';
+import { commandName } from '../commands/table';
 
 /** Commands that can authenticate a connection or take its authentication away. */
 const AUTH_CHANGING = new Set(['auth', 'hello', 'reset']);
@@ -209,9 +209,10 @@ export class Connection implements RespConnection {
   }
 
   /**
-   * Stages consecutive XADDs to one stream at the head of the queue as one batch (one storage
-   * command); false when they must run one by one. Not while a client is blocked on the key:
-   * Redis wakes it after the first of them, and so do we then.
+   * Stages consecutive calls of a row with a batch handler (XADD, LPUSH/RPUSH, LPOP/RPOP) on
+   * one key at the head of the queue as one batch (one storage command); false when they must
+   * run one by one. Not while a client is blocked on the key: Redis serves it after the first
+   * of them, and so do we then.
    */
   private runBatch(): boolean {
     const n = this.dispatcher.batchable(this.queue, 0);
