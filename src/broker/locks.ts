@@ -9,7 +9,7 @@ export class KeyLocks {
   /** Runs `fn` holding every key's lock; keys are taken in sorted order (no deadlock). */
   run<T>(keys: readonly string[], fn: () => T | Promise<T>): T | Promise<T> {
     const sorted = keys.length < 2 ? keys : [...new Set(keys)].sort();
-    for (const k of sorted) if (this.queues.has(k)) return this.runQueued(sorted, fn);
+    if (!this.isFree(sorted)) return this.runQueued(sorted, fn);
     for (const k of sorted) this.queues.set(k, []);
     let out: T | Promise<T>;
     try {

@@ -835,6 +835,17 @@ export function streamRange(
 export type ReadAfter = StreamId | 'last-entry';
 
 /**
+ * Each key's stream's last ID now (StreamId.MAX for a key that holds no stream): what a
+ * blocked read may serve when it is woken (Blocked.onWake), later entries being Redis's next.
+ */
+export function lastIdsNow(broker: Broker, db: number, keys: readonly Buffer[]): StreamId[] {
+  return keys.map((k) => {
+    const v = broker.keyspace.get(db, k);
+    return v?.type === 'stream' ? v.log.lastId : StreamId.MAX;
+  });
+}
+
+/**
  * One XREAD attempt: for each stream, the entries after its ID (at most `count`, 0 = all);
  * streams with none are left out. A key of another type fails with WRONGTYPE on the first
  * attempt; once blocked it is passed over (Redis serves a blocked XREAD from streams only).

@@ -94,6 +94,12 @@ function stagedRow(row: CommandRow, reply: Reply, ctx: Ctx, t0: number): Staged 
   return { reply, durable: ctx.durable, cmd: row.name, t0, rejected: false, statName: row.name };
 }
 
+/** Consecutive calls of `row` on the same keys, `n` of them: a batch to try. */
+export interface BatchRun {
+  readonly row: CommandRow;
+  readonly n: number;
+}
+
 export interface RunOptions {
   readonly whileWaited: boolean;
   readonly stop?: () => boolean;
@@ -201,23 +207,29 @@ export class Dispatcher {
     commands: readonly (readonly Buffer[])[],
     opts: RunOptions,
     out: Staged[] = [],
+    plainUntil = 0,
   ): Staged[] | Promise<Staged[]> {
     for (let i = 0; i < commands.length && !opts.stop?.();) {
-      const n = this.batchable(commands, i);
-      const batch =
-        n > 1 ? this.stageBatch(session, commands.slice(i, i + n), opts.whileWaited) : null;
-      if (batch) {
-        for (const b of batch) out.push(b);
-        i += n;
-        continue;
+      const run = i >= plainUntil ? this.batchRun(commands, i) : null;
+      if (run) {
+        const calls = commands.slice(i, i + run.n);
+        const batch = this.stageBatch(run.row, session, calls, opts.whileWaited);
+        if (batch) {
+          for (const b of batch) out.push(b);
+          i += run.n;
+          continue;
+        }
+        // Declined: these calls go one by one, without asking again for each of them.
+        plainUntil = i + run.n;
       }
       const one = this.stage(session, commands[i] as readonly Buffer[]);
       i++;
       if (one instanceof Promise) {
         const rest = commands.slice(i);
+        const plainLeft = plainUntil - i;
         return one.then((s) => {
           out.push(s);
-          return this.stageRun(session, rest, opts, out);
+          return this.stageRun(session, rest, opts, out, plainLeft);
         });
       }
       out.push(one);
@@ -226,13 +238,13 @@ export class Dispatcher {
   }
 
   /**
-   * How many commands from `i` on are calls of one row with a batch handler on the same keys
-   * (at most BATCH_MAX_CALLS); 1 when commands[i] cannot start a batch.
+   * The run of calls from `i` on of one row with a batch handler on the same keys (at most
+   * BATCH_MAX_CALLS); null when commands[i] does not start a run of two or more.
    */
-  batchable(commands: readonly (readonly Buffer[])[], i: number): number {
+  batchRun(commands: readonly (readonly Buffer[])[], i: number): BatchRun | null {
     const first = commands[i] as readonly Buffer[];
     const row = this.batchRow(first);
-    if (!row) return 1;
+    if (!row) return null;
     const positions = keyPositions(row, first);
     let n = 1;
     while (i + n < commands.length && n < BATCH_MAX_CALLS) {
@@ -241,7 +253,7 @@ export class Dispatcher {
       if (!sameKeys(first, next, positions, keyPositions(row, next))) break;
       n++;
     }
-    return n;
+    return n > 1 ? { row, n } : null;
   }
 
   private batchRow(args: readonly Buffer[]): CommandRow | null {
@@ -256,39 +268,36 @@ export class Dispatcher {
   }
 
   /**
-   * Stages calls of `row` (which has a batch handler) on the same keys as one batch: one Ctx,
-   * one lock, one storage command. Each call keeps its own reply, stats and write observers.
-   * Null when they must be staged one by one: a transaction holds others back, keyspace
-   * notifications are on, the keys are busy, a client waits on them (unless `whileWaited`), or
-   * the handler declined.
+   * Stages `calls` (a run batchRun found for `row`) as one batch: one Ctx, one lock, one
+   * storage command. Each call keeps its own reply, stats and write observers. Null when they
+   * must be staged one by one: a transaction holds others back, keyspace notifications are on,
+   * the keys are busy, a client waits on them (unless `whileWaited`), or the handler declined.
    */
   stageBatch(
+    row: CommandRow,
     session: Session,
     calls: readonly (readonly Buffer[])[],
     whileWaited: boolean,
   ): Staged[] | null {
-    const first = calls[0] as readonly Buffer[];
-    const row = this.batchRow(first);
+    const batch = row.batch;
     // Keyspace notifications read the keyspace after each call (`del` when a pop emptied the
     // list): with them on, calls run one by one.
-    if (!row?.batch || (this.gate && !session.inExec) || this.config.keyspaceEvents !== 0) {
-      return null;
-    }
-    const batch = row.batch;
+    if (!batch || (this.gate && !session.inExec) || this.config.keyspaceEvents !== 0) return null;
+    const first = calls[0] as readonly Buffer[];
     const t0 = performance.now();
-    const positions = keyPositions(row, first);
-    const keys = positions.map((i) => keyId(session.db, first[i] as Buffer));
+    const keys = keyPositions(row, first).map((i) => keyId(session.db, first[i] as Buffer));
     if (!this.broker.locks.isFree(keys)) return null;
     if (!whileWaited && keys.some((k) => this.broker.blocking.isWaited(k))) return null;
     const ctx = new Ctx(this.broker, session, this.limits);
-    let results: Array<Reply | Thrown> | null;
+    let results: Array<Reply | Thrown> | null | Promise<Array<Reply | Thrown> | null>;
     try {
-      // The keys are free and the handler synchronous: this runs now.
-      results = this.broker.locks.run(keys, () => batch(ctx, calls)) as typeof results;
-    } catch {
-      // It changed nothing (a wrong type, say): the calls, one by one, say what is wrong.
-      return null;
+      results = this.broker.locks.run(keys, () => batch(ctx, calls));
+    } catch (err) {
+      // A wrong type, say: the handler changed nothing, and the calls one by one say so.
+      if (err instanceof CommandError) return null;
+      throw err;
     }
+    assert(!(results instanceof Promise), 'free keys and a synchronous handler run now');
     if (results === null) return null;
     assert(results.length === calls.length, 'a batch handler answers every call');
     return results.map((r, i) => {

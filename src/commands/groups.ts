@@ -12,6 +12,7 @@ import {
   type ReadEntry,
 } from '../broker/groups';
 import { keyId, type StreamValue } from '../broker/keyspace';
+import { lastIdsNow } from '../broker/streams';
 import { Errors, type CommandError } from '../errors';
 import { int64Arg, intArg, isWord, toInt64 } from './args';
 import type { Ctx } from './context';
@@ -331,10 +332,7 @@ function blockedRead(ctx: Ctx, a: XreadgroupArgs, called: readonly Target[]): Bl
     timeoutMs: a.blockMs ?? 0,
     onTimeout: NIL_ARRAY,
     onWake: () => {
-      woken = targets.map((t) => {
-        const v = ctx.broker.keyspace.get(ctx.db, t.key);
-        return v?.type === 'stream' ? v.log.lastId : StreamId.MAX;
-      });
+      woken = lastIdsNow(ctx.broker, ctx.db, blocked.keys);
     },
     retry: async (): Promise<HandlerResult> => {
       const upTo = woken;

@@ -6,6 +6,7 @@ import type { StreamEntry } from '../../storage/records';
 import {
   APPROX_TRIM_DEFAULT_LIMIT,
   streamRange,
+  lastIdsNow,
   xadd,
   xaddMany,
   type XaddRequest,
@@ -344,10 +345,7 @@ async function xreadCommand(ctx: Ctx, args: readonly Buffer[]): Promise<HandlerR
       timeoutMs: opts.blockMs,
       retry: () => attempt(true),
       onWake: () => {
-        woken = keys.map((k) => {
-          const v = ctx.broker.keyspace.get(ctx.db, k);
-          return v?.type === 'stream' ? v.log.lastId : StreamId.MAX;
-        });
+        woken = lastIdsNow(ctx.broker, ctx.db, keys);
       },
       onTimeout: NIL_ARRAY,
     };

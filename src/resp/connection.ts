@@ -62,6 +62,8 @@ export class Connection implements RespConnection {
   private readonly queue: Buffer[][] = [];
   private readonly out: OutEntry[] = [];
   private running = false;
+  /** Queued calls a batch was declined for: they run one by one, not asked again each. */
+  private unbatched = 0;
   private flushScheduled = false;
   private commandAbort = new AbortController();
   private closeAfterFlush = false;
@@ -160,6 +162,7 @@ export class Connection implements RespConnection {
       if (this.queue.length > 1 && this.runBatch()) continue;
       const args = this.queue.shift();
       if (args === undefined) break;
+      if (this.unbatched > 0) this.unbatched--;
       let waiting: Promise<void> | undefined;
       try {
         waiting = this.runOne(args);
@@ -215,14 +218,19 @@ export class Connection implements RespConnection {
    * of them, and so do we then.
    */
   private runBatch(): boolean {
-    const n = this.dispatcher.batchable(this.queue, 0);
-    if (n < 2 || !dispatchesWrites(this)) return false;
-    const group = this.queue.slice(0, n);
-    const staged = this.dispatcher.stageBatch(this.session, group, false);
-    if (staged === null) return false;
-    this.queue.splice(0, n);
+    if (this.unbatched > 0 || !dispatchesWrites(this)) return false;
+    const run = this.dispatcher.batchRun(this.queue, 0);
+    if (!run) return false;
+    const group = this.queue.slice(0, run.n);
+    const staged = this.dispatcher.stageBatch(run.row, this.session, group, false);
+    if (staged === null) {
+      // Declined: these calls go one by one, without asking again for each of them.
+      this.unbatched = run.n;
+      return false;
+    }
+    this.queue.splice(0, run.n);
     this.lastCommandMs = Date.now();
-    this.lastCommandName = (group[n - 1] as Buffer[])[0] as Buffer;
+    this.lastCommandName = (group[run.n - 1] as Buffer[])[0] as Buffer;
     for (const s of staged) this.pushStaged(s);
     return true;
   }
