@@ -33,6 +33,9 @@ export class Blocking {
   private readonly byKey = new Map<string, Set<Waiter>>();
   private readonly versions = new Map<string, number>();
   private waiting = 0;
+  /** hold() depth; while above 0, signals are kept in `heldKeys` (first-signalled first). */
+  private holds = 0;
+  private heldKeys: Set<string> | null = null;
 
   /** Number of clients blocked now (INFO blocked_clients, metrics). */
   get blockedCount(): number {
@@ -53,9 +56,35 @@ export class Blocking {
     return keys.map((k) => this.versions.get(k) ?? 0);
   }
 
-  /** Wakes the waiters on `key`, oldest first; those with `serve` are served synchronously. */
+  /**
+   * Wakes the waiters on `key`, oldest first; those with `serve` are served synchronously.
+   * While held, the key's version moves at once but its waiters wake at release().
+   */
   signal(key: string): void {
     this.versions.set(key, (this.versions.get(key) ?? 0) + 1);
+    if (this.holds > 0) (this.heldKeys ??= new Set()).add(key);
+    else this.wake(key);
+  }
+
+  /**
+   * Holds wake-ups back until release() (MULTI/EXEC): as in Redis, clients blocked on keys a
+   * transaction writes are served once it is done, from what it left, so a push and a pop in
+   * one EXEC never feed a blocked client in the middle, and the EXEC's own reads see its
+   * writes. Holds nest.
+   */
+  hold(): void {
+    this.holds++;
+  }
+
+  /** Ends a hold; the last one wakes the keys signalled meanwhile, in signal order. */
+  release(): void {
+    if (--this.holds > 0) return;
+    const keys = this.heldKeys;
+    this.heldKeys = null;
+    if (keys) for (const k of keys) this.wake(k);
+  }
+
+  private wake(key: string): void {
     const set = this.byKey.get(key);
     if (!set) return;
     for (const w of [...set]) {

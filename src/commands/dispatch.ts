@@ -354,7 +354,8 @@ export class Dispatcher {
 
   /**
    * Runs `fn` with every other session's commands held back (MULTI/EXEC): what it does is
-   * seen by others all at once. `fn`'s own commands run with `session.inExec` set.
+   * seen by others all at once, blocked clients included. `fn`'s own commands run with
+   * `session.inExec` set.
    */
   async exclusive<T>(fn: () => Promise<T>, self?: Session): Promise<T> {
     while (this.gate) await this.gate;
@@ -366,7 +367,13 @@ export class Dispatcher {
       while (this.othersRunning(self)) {
         await new Promise<void>((resolve) => this.whenIdle.push(resolve));
       }
-      return await fn();
+      // Blocked clients are served once `fn` is done, before any other command runs.
+      this.broker.blocking.hold();
+      try {
+        return await fn();
+      } finally {
+        this.broker.blocking.release();
+      }
     } finally {
       this.gate = null;
       open();

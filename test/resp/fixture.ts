@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Reply } from '../../src/commands/reply';
 import { SluiceServer, type ServerOptions } from '../../src/server';
 import { afterAll, beforeAll } from 'vitest';
-import { encodeCommand, RespParser } from '../helpers/resp-client';
+import { encodeCommand, RespClient, RespParser } from '../helpers/resp-client';
 import { startRedis, type RedisServer } from '../helpers/redis-server';
 import { defineCase, type ConformanceCase as HarnessCase } from '../conformance/harness';
 import { cases as genericCases } from '../conformance/generic.cases';
@@ -357,4 +357,54 @@ export function redisAndSluice(): { readonly redis: RedisServer; readonly sluice
     await Promise.all([servers.sluice?.close(), servers.redis?.stop()]);
   });
   return servers;
+}
+
+// ---- a client blocked on keys while another writes --------------------------------------------
+
+/** A command run in a database, as `db command words...`. */
+export type InDb = readonly [number, string];
+
+export interface BlockedScenario {
+  /** Commands run before the client blocks. */
+  readonly setup: readonly InDb[];
+  /** The blocking command and the database its client selected. */
+  readonly block: InDb;
+  /** Run in database 0 once the client is blocked (default: SWAPDB 0 1). SELECT 0 comes
+   * before each line (queued, inside MULTI). */
+  readonly swap?: readonly string[];
+  /** Run afterwards, to see where the data went. */
+  readonly after?: readonly InDb[];
+}
+
+const blockedClients = (info: string) => Number(/blocked_clients:(\d+)/.exec(info)?.[1] ?? -1);
+
+/**
+ * On one server: a client blocks (`block`) after `setup`, then `swap` runs in database 0; the
+ * replies of `swap`, what the blocked client got, and the `after` replies.
+ */
+export async function blockedScenario(port: number, s: BlockedScenario): Promise<unknown[]> {
+  const setup = await RespClient.connect(port);
+  const blocked = await RespClient.connect(port);
+  try {
+    const run = async ([db, line]: InDb) => {
+      await setup.call('SELECT', String(db));
+      return plain(await setup.call(...line.split(' ')));
+    };
+    await setup.call('FLUSHALL');
+    for (const step of s.setup) await run(step);
+    await blocked.call('SELECT', String(s.block[0]));
+    const reply = blocked.call(...s.block[1].split(' '));
+    await eventually('the client to block', async () => {
+      const info = plain(await setup.call('INFO', 'clients')) as string;
+      return blockedClients(info) === 1;
+    });
+    const swapped: unknown[] = [];
+    for (const line of s.swap ?? ['SWAPDB 0 1']) swapped.push(await run([0, line]));
+    const got = plain(await reply);
+    const after: unknown[] = [];
+    for (const step of s.after ?? []) after.push(await run(step));
+    return [swapped, got, after];
+  } finally {
+    await Promise.all([setup.close(), blocked.close()]);
+  }
 }

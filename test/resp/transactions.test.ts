@@ -8,7 +8,14 @@ import type { Reply } from '../../src/commands/reply';
 import { startSluice } from '../../src/index';
 import { RespClient } from '../helpers/resp-client';
 import { mulberry32, randInt } from '../conformance/harness';
-import { eventually, rawSession, resp, redisAndSluice } from './fixture';
+import {
+  blockedScenario,
+  eventually,
+  rawSession,
+  resp,
+  redisAndSluice,
+  type BlockedScenario,
+} from './fixture';
 
 const servers = redisAndSluice();
 
@@ -226,6 +233,65 @@ const watchTouches: [string, string[]][] = [
   ['RENAME onto the watched key', ['RPUSH x a', 'RENAME x w']],
   ['RENAME of the watched key', ['RPUSH w a', 'WATCH w', 'RENAME w x']],
 ];
+
+/** Clients blocked on keys an EXEC writes are served once it is done, from what it left. */
+const blockedCases: [string, BlockedScenario][] = [
+  [
+    'a push and a pop in one EXEC leave a blocked BLPOP blocked',
+    {
+      setup: [],
+      block: [0, 'BLPOP q 0.3'],
+      swap: ['MULTI', 'RPUSH q a', 'LLEN q', 'LPOP q', 'EXEC'],
+      after: [[0, 'EXISTS q']],
+    },
+  ],
+  [
+    'a blocked BLPOP gets the value the EXEC left, after its reads',
+    {
+      setup: [],
+      block: [0, 'BLPOP q 5'],
+      swap: ['MULTI', 'RPUSH q a b c', 'LPOP q', 'LRANGE q 0 -1', 'EXEC'],
+      after: [[0, 'LRANGE q 0 -1']],
+    },
+  ],
+  [
+    'a blocked BLMOVE moves what the EXEC left',
+    {
+      setup: [],
+      block: [0, 'BLMOVE q dst RIGHT LEFT 5'],
+      swap: ['MULTI', 'LPUSH q a b', 'RPOP q', 'LLEN dst', 'EXEC'],
+      after: [
+        [0, 'LRANGE q 0 -1'],
+        [0, 'LRANGE dst 0 -1'],
+      ],
+    },
+  ],
+  [
+    'a blocked XREAD gets every entry the EXEC added',
+    {
+      setup: [[0, 'XADD s 1-1 f v']],
+      block: [0, 'XREAD BLOCK 5000 STREAMS s $'],
+      swap: ['MULTI', 'XADD s 2-1 f a', 'XADD s 3-1 f b', 'XLEN s', 'EXEC'],
+    },
+  ],
+  [
+    'a blocked XREADGROUP gets the entries the EXEC added and did not delete',
+    {
+      setup: [[0, 'XGROUP CREATE s g $ MKSTREAM']],
+      block: [0, 'XREADGROUP GROUP g c BLOCK 5000 STREAMS s >'],
+      swap: ['MULTI', 'XADD s 1-1 f a', 'XADD s 2-1 f b', 'XDEL s 1-1', 'EXEC'],
+      after: [[0, 'XPENDING s g']],
+    },
+  ],
+];
+
+describe('clients blocked on keys a transaction writes: as redis-server', () => {
+  it.each(blockedCases)('%s', async (_name, scenario) => {
+    const fromRedis = await blockedScenario(servers.redis.port, scenario);
+    const fromSluice = await blockedScenario(servers.sluice.port, scenario);
+    expect(fromSluice).toEqual(fromRedis);
+  });
+});
 
 describe('which writes of the watching client abort EXEC: as redis-server', () => {
   it.each(watchTouches)('%s', async (_name, writes) => {
