@@ -36,6 +36,9 @@ export class Blocking {
   /** hold() depth; while above 0, signals are kept in `heldKeys` (first-signalled first). */
   private holds = 0;
   private heldKeys: Set<string> | null = null;
+  /** Waits answered 'ready' whose caller has not yet said retried() (see whenRetried). */
+  private retries = 0;
+  private retriedWaiters: Array<() => void> = [];
 
   /** Number of clients blocked now (INFO blocked_clients, metrics). */
   get blockedCount(): number {
@@ -92,7 +95,7 @@ export class Blocking {
       if (w.done || w.serving) continue;
       if (!w.serve) {
         w.onReady?.();
-        this.finish(w, 'ready');
+        if (this.finish(w, 'ready')) this.retries++;
         continue;
       }
       w.serving = true;
@@ -118,7 +121,10 @@ export class Blocking {
   ): Promise<WakeReason> {
     if (abort?.aborted) return Promise.resolve('aborted');
     const now = this.versionsOf(keys);
-    if (now.some((v, i) => v !== seen[i])) return Promise.resolve('ready');
+    if (now.some((v, i) => v !== seen[i])) {
+      this.retries++;
+      return Promise.resolve('ready');
+    }
     return new Promise((resolve) => {
       const w: Waiter = {
         keys,
@@ -153,19 +159,42 @@ export class Blocking {
     w.timer = setTimeout(later, step);
   }
 
-  private finish(w: Waiter, reason: WakeReason): void {
+  /**
+   * A wait answered 'ready' was retried (its caller looked at the keys again, whatever it
+   * found): every 'ready' from wait() is followed by one call of this.
+   */
+  retried(): void {
+    if (--this.retries > 0) return;
+    const waiting = this.retriedWaiters;
+    this.retriedWaiters = [];
+    for (const wake of waiting) wake();
+  }
+
+  /**
+   * Resolves once every client woken 'ready' has retried; null when none is pending. A
+   * connection's next command waits for it, so that (as in Redis) a client blocked in
+   * XREADGROUP is served by an XADD before the command after the XADD runs.
+   */
+  whenRetried(): Promise<void> | null {
+    if (this.retries === 0) return null;
+    return new Promise((resolve) => this.retriedWaiters.push(resolve));
+  }
+
+  /** Ends `w`'s wait with `reason`; false when it had ended already. */
+  private finish(w: Waiter, reason: WakeReason): boolean {
     let found = false;
     for (const k of w.keys) {
       const set = this.byKey.get(k);
       if (set?.delete(w)) found = true;
       if (set && set.size === 0) this.byKey.delete(k);
     }
-    if (!found) return;
+    if (!found) return false;
     w.done = true;
     this.waiting--;
     if (w.timer) clearTimeout(w.timer);
     w.unlisten?.();
     w.resolve(reason);
+    return true;
   }
 
   /** Ends every wait with 'aborted' (shutdown). */

@@ -506,7 +506,11 @@ export class Dispatcher {
       if (why === 'served' && served !== null) return served;
       if (why !== 'ready') return b.onTimeout;
       versions = this.broker.blocking.versionsOf(keys);
-      res = await this.track(ctx.session, this.locked(lock, keys, b.retry));
+      try {
+        res = await this.track(ctx.session, this.locked(lock, keys, b.retry));
+      } finally {
+        this.broker.blocking.retried();
+      }
     }
     return res;
   }

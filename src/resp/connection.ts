@@ -163,9 +163,10 @@ export class Connection implements RespConnection {
       const args = this.queue.shift();
       if (args === undefined) break;
       if (this.unbatched > 0) this.unbatched--;
-      let waiting: Promise<void> | undefined;
+      let waiting: Promise<void> | null | undefined;
       try {
-        waiting = this.runOne(args);
+        // A client this command woke is served before the next command runs, as in Redis.
+        waiting = this.runOne(args) ?? this.server.broker.blocking.whenRetried();
       } catch (err) {
         this.failed(err);
         return;

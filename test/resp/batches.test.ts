@@ -28,7 +28,9 @@ const xadds = (key: string, ids: readonly string[]) =>
 async function both(steps: readonly (readonly (readonly string[])[])[], resp: 2 | 3) {
   const prelude = resp === 3 ? [encodeCommand(['HELLO', '3'])] : [];
   const [want, got] = await Promise.all(
-    ports().map((port) => rawSession(port, steps.map(pipeline), { prelude })),
+    ports().map((port) =>
+      rawSession(port, steps.map(pipeline), { prelude, replies: steps.map((s) => s.length) }),
+    ),
   );
   return { want: normaliseIdsInText(want!.reply), got: normaliseIdsInText(got!.reply) };
 }
@@ -201,6 +203,21 @@ describe('pipelined runs of one command on one key, against redis-server', () =>
       run: xadds('s', ['2-0', '3-0', '4-0']),
       // The blocked read's delivery, once it has answered (Sluice serves it after the run).
       after: [['XPENDING', 's', 'g']],
+    });
+    expect(got).toEqual(want);
+  });
+
+  it('a client blocked in XREADGROUP is served before the next pipelined command', async () => {
+    const [want, got] = await blockedDuringRun({
+      setup: [['XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM']],
+      block: ['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>'],
+      run: [
+        ['XADD', 's', '1-0', 'f', 'v'],
+        ['XPENDING', 's', 'g'],
+        ['XLEN', 's'],
+        ['XADD', 's', '2-0', 'f', 'v'],
+        ['XPENDING', 's', 'g'],
+      ],
     });
     expect(got).toEqual(want);
   });

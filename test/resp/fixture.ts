@@ -244,6 +244,11 @@ export interface RawSessionOptions {
   readonly prelude?: readonly (Buffer | string)[];
   readonly quietMs?: number;
   readonly keepOpen?: boolean;
+  /**
+   * How many replies each script step answers: the step waits for that many before its quiet
+   * wait (a quiet gap alone can end a step early on a loaded machine).
+   */
+  readonly replies?: readonly number[];
 }
 
 /**
@@ -254,13 +259,15 @@ export interface RawSessionOptions {
 export async function rawSession(
   port: number,
   script: readonly (Buffer | string)[],
-  { prelude = [], quietMs = 20, keepOpen = false }: RawSessionOptions = {},
+  { prelude = [], quietMs = 20, keepOpen = false, replies = [] }: RawSessionOptions = {},
 ): Promise<Exchange & { readonly conn?: RawConnection }> {
   const conn = await RawConnection.connect(port);
   try {
     for (const bytes of prelude) await sendAndSettle(conn, bytes, quietMs);
     const from = conn.received.length;
-    for (const bytes of script) await sendAndSettle(conn, bytes, quietMs);
+    for (const [i, bytes] of script.entries()) {
+      await sendAndSettle(conn, bytes, quietMs, replies[i] ?? 1);
+    }
     await conn.waitClosed(FINAL_QUIET_MS); // a late tail of the last reply
     const reply = conn.received.subarray(from).toString('latin1');
     return keepOpen ? { reply, closed: conn.closed, conn } : { reply, closed: conn.closed };
@@ -269,16 +276,36 @@ export async function rawSession(
   }
 }
 
-async function sendAndSettle(conn: RawConnection, bytes: Buffer | string, quietMs: number) {
+async function sendAndSettle(
+  conn: RawConnection,
+  bytes: Buffer | string,
+  quietMs: number,
+  replies = 1,
+) {
   if (conn.closed) return;
   const before = conn.received.length;
   conn.send(bytes);
-  // The first reply byte, then nothing more for quietMs.
-  await conn.waitFor((r) => r.length > before, 2000);
+  // The first reply byte (or as many replies as the step answers), then quiet for quietMs.
+  await conn.waitFor(
+    (r) => r.length > before && (replies <= 1 || countReplies(r.subarray(before)) >= replies),
+    replies <= 1 ? 2000 : 10_000,
+  );
   for (let seen = -1; seen !== conn.received.length && !conn.closed;) {
     seen = conn.received.length;
     await conn.waitClosed(quietMs);
   }
+}
+
+/** The complete replies at the start of `bytes`. */
+function countReplies(bytes: Buffer): number {
+  let n = 0;
+  const parser = new RespParser(() => n++);
+  try {
+    parser.feed(bytes);
+  } catch {
+    return Infinity; // not RESP: nothing to wait for
+  }
+  return n;
 }
 
 /**
