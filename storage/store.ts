@@ -6,6 +6,8 @@
 //   .tmp-<name>-<rand>/   being created (meta + first segment); removed at start (TEMP_DIR)
 //   <name>/               live: meta, segments, indexes, checkpoints
 //   .del-<name>-<rand>/   being dropped; removed at start (PENDING_DELETE)
+// A live stream whose log holds nothing but its first segment's header is a creation a crash
+// cut off before its first command was written: removed at start (UNBORN_STREAM).
 //
 // Renaming a stream (RENAME) moves its directory, since the name encodes the key. Steps:
 //   1. close the log (flush, checkpoint) and forget its cached read descriptors
@@ -119,6 +121,13 @@ export class Store {
     for (const name of live) {
       const log = await this.recoverOne(path.join(dir, name));
       if (log) this.logs.set(log.key.toString('latin1'), log);
+      if (log?.unborn) {
+        this.logger.warn('recovery: UNBORN_STREAM (a creation cut off before its first command)', {
+          dir: name,
+        });
+        this.reports.delete(log.key.toString('latin1'));
+        await this.drop(log.key);
+      }
       this.options.onProgress?.(++done, live.length);
     }
   }

@@ -171,6 +171,17 @@ export class StreamLog {
     return this.counters.length;
   }
   /** Whether appendNow would append now (no other mutation running, no failure, open). */
+  /**
+   * Nothing but its first segment's header frame was ever written: a creation whose first
+   * command (the XADD, the XGROUP CREATE ... MKSTREAM) a crash cut off. Every command that
+   * makes or keeps a stream writes a frame, an empty stream included (XGROUP DESTROY, XDEL
+   * and trims are frames too), so no stream a client was told of looks like this.
+   */
+  get unborn(): boolean {
+    const [first, ...rest] = this.segments;
+    return rest.length === 0 && first?.segno === 1 && first.lastFrameStart === 0;
+  }
+
   get canAppendNow(): boolean {
     return !this.opBusy && this.failure === null && !this.closed;
   }

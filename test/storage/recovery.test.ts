@@ -807,6 +807,41 @@ describe('leftover temporary files', () => {
   });
 });
 
+// ---- a creation cut off ---------------------------------------------------------------------
+
+describe('UNBORN_STREAM', () => {
+  it('a stream whose log holds only its header (its first command lost) is removed', async () => {
+    const root = path.join(tmp, 'unborn');
+    const { store } = await open(root);
+    const other = await store.create(b('kept'));
+    await other.append(() => [entryOf(1)]);
+    await store.close();
+    const { logger, lines } = captureLogger();
+    const s2 = await Store.open(root, { fsync: 'always', segmentBytes: SEGMENT_BYTES, logger });
+    expect(s2.get(KEY)).toBeUndefined();
+    expect(s2.reports.has(KEY.toString('latin1'))).toBe(false);
+    expect(warned(lines, 'UNBORN_STREAM').length).toBe(1);
+    expect(s2.get(b('kept'))?.length).toBe(1);
+    const left = (await fs.readdir(path.join(root, 'streams'))).filter((n) => n !== STREAM);
+    expect(left).toEqual([`k-${b('kept').toString('hex')}`]);
+    await s2.close();
+  });
+
+  it('a stream with any frame after its header stays, even one with no entries', async () => {
+    const root = path.join(tmp, 'born');
+    const { store, log } = await open(root);
+    await log.append(() => [entryOf(1)]);
+    expect(await log.delete([id(1)])).toBe(1);
+    expect(log.length).toBe(0);
+    await store.close();
+    const { store: s2, log: l2, lines } = await open(root);
+    expect(warned(lines, 'UNBORN_STREAM')).toEqual([]);
+    expect(l2.length).toBe(0);
+    expect(l2.lastId.toString()).toBe('1-0');
+    await s2.close();
+  });
+});
+
 // ---- segments ---------------------------------------------------------------------------
 
 describe('segments', () => {
