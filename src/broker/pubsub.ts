@@ -65,9 +65,29 @@ const toBuf = (s: string) => Buffer.from(s, 'latin1');
 
 /** Delivers to a snapshot of `subs` (deliveries may unsubscribe); returns how many got it. */
 function deliverAll(subs: Set<Subscriber>, msg: PubSubMessage): number {
+  if (subs.size === 1) {
+    for (const s of subs) s.deliver(msg);
+    return 1;
+  }
+  // A copy: who receives is decided before anyone is delivered to.
   const list = [...subs];
   for (const s of list) s.deliver(msg);
   return list.length;
+}
+
+/** The pattern subscribers of `channel` get the message; returns how many. */
+function deliverToPatterns(
+  patterns: Map<string, Set<Subscriber>>,
+  channel: Buffer,
+  payload: Buffer,
+): number {
+  let receivers = 0;
+  for (const [pattern, psubs] of [...patterns]) {
+    const pat = toBuf(pattern);
+    if (!globMatch(pat, channel)) continue;
+    receivers += deliverAll(psubs, { kind: 'pmessage', pattern: pat, channel, payload });
+  }
+  return receivers;
 }
 
 export class PubSub {
@@ -116,11 +136,8 @@ export class PubSub {
     let receivers = 0;
     const subs = this.registries.channel.byName.get(channel.toString('latin1'));
     if (subs) receivers += deliverAll(subs, { kind: 'message', channel, payload });
-    for (const [pattern, psubs] of [...this.registries.pattern.byName]) {
-      const pat = toBuf(pattern);
-      if (!globMatch(pat, channel)) continue;
-      receivers += deliverAll(psubs, { kind: 'pmessage', pattern: pat, channel, payload });
-    }
+    const patterns = this.registries.pattern.byName;
+    if (patterns.size > 0) receivers += deliverToPatterns(patterns, channel, payload);
     this.delivered += receivers;
     return receivers;
   }

@@ -116,20 +116,24 @@ export class CommandTable {
 const NAME_CACHE = new Map<number, string>();
 const NAME_CACHE_MAX = 4096;
 
+/** Letters in a cache key: 5 bits each, so 10 of them stay an exact double (2^50). */
+const NAME_CACHE_LETTERS = 10;
+
 /**
  * A command name in lower case. Every pipelined command needs it two or three times (the RESP
  * gate, the batch check, the table), and toString().toLowerCase() was about 8% of PING -P 16:
- * names of up to 6 letters are looked up by a number made of their bytes OR 0x20, which is
- * exact for letters (a byte ORed to a lower-case letter is that letter or its capital).
+ * names of up to 10 letters (every Redis command but a few of 11 or more) are looked up by a
+ * number made of their letters, 1..26 each (a byte ORed with 0x20 is a lower-case letter only
+ * when the byte is that letter or its capital), so no two names share a key.
  */
 export function commandName(b: Buffer): string {
   const n = b.length;
-  if (n === 0 || n > 6) return b.toString('latin1').toLowerCase();
+  if (n === 0 || n > NAME_CACHE_LETTERS) return b.toString('latin1').toLowerCase();
   let key = 0;
   for (let i = 0; i < n; i++) {
     const c = (b[i] as number) | 0x20;
     if (c < 0x61 || c > 0x7a) return b.toString('latin1').toLowerCase();
-    key = key * 256 + c;
+    key = key * 32 + (c - 0x60);
   }
   let name = NAME_CACHE.get(key);
   if (name === undefined) {
