@@ -170,7 +170,6 @@ export class StreamLog {
   get length(): number {
     return this.counters.length;
   }
-  /** Whether appendNow would append now (no other mutation running, no failure, open). */
   /**
    * Nothing but its first segment's header frame was ever written: a creation whose first
    * command (the XADD, the XGROUP CREATE ... MKSTREAM) a crash cut off. Every command that
@@ -182,6 +181,7 @@ export class StreamLog {
     return rest.length === 0 && first?.segno === 1 && first.lastFrameStart === 0;
   }
 
+  /** Whether appendNow would append now (no other mutation running, no failure, open). */
   get canAppendNow(): boolean {
     return !this.opBusy && this.failure === null && !this.closed;
   }
