@@ -3,6 +3,9 @@
 // blocked. Each key has a version bumped by every signal: a waiter registers with the versions
 // it saw before reading, and wakes at once if a key changed in between, so no wake-up is lost.
 
+/** The longest a connection's next command waits for woken clients to retry (whenRetried). */
+const RETRY_WAIT_MAX_MS = 100;
+
 /** The longest delay setTimeout honours (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 0x7fffffff;
 
@@ -164,7 +167,11 @@ export class Blocking {
    * found): every 'ready' from wait() is followed by one call of this.
    */
   retried(): void {
-    if (--this.retries > 0) return;
+    this.retries = Math.max(0, this.retries - 1);
+    if (this.retries === 0) this.wakeRetriedWaiters();
+  }
+
+  private wakeRetriedWaiters(): void {
     const waiting = this.retriedWaiters;
     this.retriedWaiters = [];
     for (const wake of waiting) wake();
@@ -177,7 +184,18 @@ export class Blocking {
    */
   whenRetried(): Promise<void> | null {
     if (this.retries === 0) return null;
-    return new Promise((resolve) => this.retriedWaiters.push(resolve));
+    return new Promise((resolve) => {
+      // Never a stall: a retry that takes longer (a slow disk) lets the others go on, and a
+      // count that went wrong is forgotten rather than holding every connection back.
+      const timer = setTimeout(() => {
+        this.retries = 0;
+        this.wakeRetriedWaiters();
+      }, RETRY_WAIT_MAX_MS);
+      this.retriedWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Ends `w`'s wait with `reason`; false when it had ended already. */

@@ -1,7 +1,7 @@
 // Blocking's hold and release (what EXEC uses): while held, a signal moves the key's version
 // at once (a client registering with an older version wakes at once) but wakes nobody; the
 // last release wakes the signalled keys in signal order, serving from what is there then.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Blocking } from '../../src/broker/blocking';
 
 describe('Blocking hold/release', () => {
@@ -56,5 +56,43 @@ describe('Blocking hold/release', () => {
     b.signal('k');
     expect(await b.wait(['k'], seen, 0)).toBe('ready');
     b.release();
+  });
+});
+
+describe('Blocking whenRetried', () => {
+  it('resolves once every client woken ready has retried', async () => {
+    const b = new Blocking();
+    expect(b.whenRetried()).toBeNull();
+    const woken = [b.wait(['k'], [0], 0), b.wait(['k'], [0], 0)];
+    b.signal('k');
+    expect(await Promise.all(woken)).toEqual(['ready', 'ready']);
+    let done = false;
+    const all = b.whenRetried()?.then(() => (done = true));
+    b.retried();
+    await Promise.resolve();
+    expect(done).toBe(false);
+    b.retried();
+    await all;
+    expect(done).toBe(true);
+    expect(b.whenRetried()).toBeNull();
+  });
+
+  it('never holds a connection back for long: a retry never reported is forgotten', async () => {
+    vi.useFakeTimers();
+    try {
+      const b = new Blocking();
+      const seen = b.versionsOf(['k']);
+      b.signal('k');
+      expect(await b.wait(['k'], seen, 0)).toBe('ready');
+      const waiting = b.whenRetried();
+      expect(waiting).not.toBeNull();
+      await vi.advanceTimersByTimeAsync(1000);
+      await waiting;
+      expect(b.whenRetried()).toBeNull();
+      b.retried(); // the late report does not make the count negative
+      expect(b.whenRetried()).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
