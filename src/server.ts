@@ -83,8 +83,9 @@ export class SluiceServer {
       dispatcher: null,
       state: 'recovering',
       stopping: stoppingController(),
+      sessionId: () => ++sessions,
       session: (abort?: AbortSignal): Session => ({
-        id: ++sessions,
+        id: deps.sessionId(),
         db: 0,
         name: null,
         resp: 2,

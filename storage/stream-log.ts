@@ -177,8 +177,8 @@ export class StreamLog {
    * and trims are frames too), so no stream a client was told of looks like this.
    */
   get unborn(): boolean {
-    const [first, ...rest] = this.segments;
-    return rest.length === 0 && first?.segno === 1 && first.lastFrameStart === 0;
+    const first = this.segments[0];
+    return this.segments.length === 1 && first?.segno === 1 && first.lastFrameStart === 0;
   }
 
   /** Whether appendNow would append now (no other mutation running, no failure, open). */

@@ -22,6 +22,8 @@ export interface HttpDeps {
    * streams send a final `event: shutdown` and end.
    */
   readonly stopping: AbortController;
+  /** The next client session ID (requests, event streams and subscribers each take one). */
+  sessionId(): number;
   /** A new client session for one request or event stream, ended by `abort`. */
   session(abort?: AbortSignal): Session;
 }

@@ -56,7 +56,7 @@ class RequestSession implements Session {
 
 /** A session for one request; reuse it for the commands of a pipeline. */
 export function requestSession(deps: HttpDeps, reply: FastifyReply): Session {
-  return new RequestSession(deps.session().id, deps, reply);
+  return new RequestSession(deps.sessionId(), deps, reply);
 }
 
 export function runIn(

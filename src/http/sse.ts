@@ -158,7 +158,7 @@ function subscribe(deps: HttpDeps, request: FastifyRequest, reply: FastifyReply)
   const { pubsub } = ready(deps).broker;
   const stream = new SseStream(deps, reply);
   const sub: Subscriber = {
-    id: deps.session().id,
+    id: deps.sessionId(),
     deliver: (m) => stream.push(messageEvent(m)),
   };
   // Subscribed before the headers go out: a client that saw the response misses nothing.

@@ -38,8 +38,9 @@ export async function appFixture(
     dispatcher: null,
     state,
     stopping: new AbortController(),
+    sessionId: () => ++sessions,
     session: (abort?: AbortSignal): Session => ({
-      id: ++sessions,
+      id: deps.sessionId(),
       db: 0,
       name: null,
       resp: 2,

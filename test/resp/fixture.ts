@@ -396,8 +396,10 @@ export interface BlockedScenario {
   readonly setup: readonly InDb[];
   /** The blocking command and the database its client selected. */
   readonly block: InDb;
-  /** Run in database 0 once the client is blocked (default: SWAPDB 0 1). SELECT 0 comes
-   * before each line (queued, inside MULTI). */
+  /**
+   * Run in database 0 once the client is blocked (default: SWAPDB 0 1); a SELECT 0 comes before
+   * each line (queued, inside MULTI).
+   */
   readonly swap?: readonly string[];
   /** Run afterwards, to see where the data went. */
   readonly after?: readonly InDb[];
