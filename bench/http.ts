@@ -136,16 +136,22 @@ function cannonResult(name: string, c: Cannon, entriesPerRequest: number, notes 
 }
 
 /**
- * The ceiling: fastify parsing the same JSON body and answering like the XADD route, in a child
- * process of its own as Sluice is. It prints its port on its first line.
+ * The ceiling: fastify parsing the same JSON body and answering like the XADD route (an ID, or
+ * for {entries} an array of IDs), in a child process of its own as Sluice is. It prints its
+ * port on its first line.
  */
 const BARE_ROUTE_JS = `
 import Fastify from 'fastify';
 const app = Fastify({ logger: false });
+const ID = String(Date.now()) + '-';
 app.post('/bare', async (request, reply) => {
   const body = request.body;
+  reply.code(201).type('application/json; charset=utf-8');
+  if (Array.isArray(body.entries)) {
+    return reply.send(JSON.stringify({ ids: body.entries.map((e, i) => ID + i) }));
+  }
   if (!body.fields) return reply.code(400).send('{}');
-  return reply.code(201).type('application/json; charset=utf-8').send('{"id":"0-1"}');
+  return reply.send('{"id":"0-1"}');
 });
 await app.listen({ host: '127.0.0.1', port: 0 });
 console.log(app.server.address().port);
@@ -347,16 +353,30 @@ async function pubsubCase(
 
 // ---- the run -------------------------------------------------------------------------------
 
-async function singleEntryCases(sizes: Sizes, results: Result[]): Promise<number> {
+interface Ceilings {
+  readonly one: Cannon;
+  readonly batch: Cannon;
+}
+
+/** The bare route's requests/s for one entry a request and for BATCH entries a request. */
+async function ceilings(sizes: Sizes, results: Result[]): Promise<Ceilings> {
   const bare = await bareRoute();
   progress('bare fastify route');
-  let ceiling: Cannon;
   try {
-    ceiling = await cannon(bare.url, ONE_ENTRY, sizes.single, sizes);
+    const one = await cannon(bare.url, ONE_ENTRY, sizes.single, sizes);
+    results.push(cannonResult('bare fastify route, same JSON body, 50 connections', one, 1));
+    const batch = await cannon(bare.url, BATCH_BODY, sizes.batch, sizes, {
+      connections: BATCH_CONNECTIONS,
+    });
+    const name = `bare fastify route, ${BATCH} entries/request, ${BATCH_CONNECTIONS} connections`;
+    results.push(cannonResult(name, batch, BATCH));
+    return { one, batch };
   } finally {
     bare.child.kill();
   }
-  results.push(cannonResult('bare fastify route, same JSON body, 50 connections', ceiling, 1));
+}
+
+async function singleEntryCases(sizes: Sizes, ceiling: Cannon, results: Result[]): Promise<number> {
   let maxRate = 0;
   for (const fsync of ['everysec', 'always'] as const) {
     progress(`XADD 1 entry/request, ${fsync}`);
@@ -377,7 +397,8 @@ async function singleEntryCases(sizes: Sizes, results: Result[]): Promise<number
 export async function runHttpBench(size: BenchSize): Promise<Result[]> {
   const sizes = SIZES[size];
   const results: Result[] = [];
-  const maxRate = await singleEntryCases(sizes, results);
+  const bare = await ceilings(sizes, results);
+  const maxRate = await singleEntryCases(sizes, bare.one, results);
   await withServer('everysec', async (server) => {
     progress('XADD 100 entries/request');
     const { path, body } = await batchRequest(server);
@@ -385,7 +406,9 @@ export async function runHttpBench(size: BenchSize): Promise<Result[]> {
       connections: BATCH_CONNECTIONS,
     });
     const name = `XADD ${BATCH} entries/request (${path}), ${BATCH_CONNECTIONS} connections`;
-    const r = cannonResult(`${name}, everysec`, c, BATCH);
+    const r = cannonResult(`${name}, everysec`, c, BATCH, {
+      percentOfBare: round((100 * c.okPerSec) / bare.batch.okPerSec, 1),
+    });
     results.push(withTarget(r, { metric: 'entriesPerSec', op: '>=', value: 500_000 }));
     progress('XREADGROUP + XACK at 80% of the producer maximum');
     results.push(await groupCase(server, maxRate, sizes));

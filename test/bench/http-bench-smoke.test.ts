@@ -7,7 +7,8 @@ describe('http benchmark', () => {
   it('runs every case at the small size and reports sane numbers', async () => {
     const results = await runHttpBench('small');
     const prefixes = [
-      'bare fastify route',
+      'bare fastify route, same JSON body',
+      'bare fastify route, 100 entries/request',
       'XADD 1 entry/request, 50 connections, everysec',
       'XADD 1 entry/request, 50 connections, always',
       'XADD 100 entries/request',
@@ -31,6 +32,7 @@ describe('http benchmark', () => {
     }
     const batch = results.find((r) => r.name.startsWith('XADD 100'));
     expect(batch?.entries).toBe((batch?.ops ?? 0) * 100);
+    expect(Number(batch?.notes['percentOfBare'])).toBeGreaterThan(0);
     for (const r of results.filter((x) => x.name.startsWith('PUBLISH'))) {
       expect(r.notes['lost'], r.name).toBe(0);
     }
