@@ -21,8 +21,8 @@ export type Serve = (key: string) => boolean;
 interface Waiter {
   readonly keys: readonly string[];
   readonly serve: Serve | undefined;
-  /** Told synchronously when a key is signalled, before the waiter is woken. */
-  readonly onReady: (() => void) | undefined;
+  /** Told synchronously of the key signalled, before the waiter is woken. */
+  readonly onReady: ((key: string) => void) | undefined;
   readonly resolve: (r: WakeReason) => void;
   timer: NodeJS.Timeout | null;
   /** Removes the abort listener once the wait is over (a session may block many times). */
@@ -97,7 +97,7 @@ export class Blocking {
       // A waiter served by a nested signal (a move onto this key) is gone already.
       if (w.done || w.serving) continue;
       if (!w.serve) {
-        w.onReady?.();
+        w.onReady?.(key);
         if (this.finish(w, 'ready')) this.retries++;
         continue;
       }
@@ -120,7 +120,7 @@ export class Blocking {
     timeoutMs: number,
     abort?: AbortSignal,
     serve?: Serve,
-    onReady?: () => void,
+    onReady?: (key: string) => void,
   ): Promise<WakeReason> {
     if (abort?.aborted) return Promise.resolve('aborted');
     const now = this.versionsOf(keys);

@@ -596,9 +596,9 @@ export class StreamGroups implements StreamExtension {
 
   /**
    * XREADGROUP `>`: entries after the group's last-delivered ID, at most `count` (0: all),
-   * now pending for the consumer unless `noAck`.
+   * now pending for the consumer unless `noAck`. `upTo`: read no further (a blocked read
+   * serves what existed when it was woken); `served`: a blocked read is served, entries or not.
    */
-  /** `upTo`: read no further (a blocked read serves what existed when it was woken). */
   async readNew(
     log: StreamLog,
     g: Group,
@@ -606,11 +606,13 @@ export class StreamGroups implements StreamExtension {
     count: number,
     noAck: boolean,
     upTo: StreamId = StreamId.MAX,
+    served = false,
   ) {
     const start = g.lastId.next();
     const got = start && start.compare(upTo) <= 0 ? await log.read(start, upTo, count, false) : [];
-    // Nothing to serve: Redis 7.0 neither creates nor refreshes the consumer.
-    if (got.length === 0) return { entries: [] as ReadEntry[], seq: 0 };
+    // Nothing to serve: Redis 7.0 neither creates nor refreshes the consumer, unless it serves
+    // a blocked client (`served`) whose new entries were deleted before it ran.
+    if (got.length === 0 && !served) return { entries: [] as ReadEntry[], seq: 0 };
     const nowMs = Date.now();
     const ids = got.map((e) => e.id);
     const moved = advance(log, g, ids);

@@ -845,6 +845,65 @@ export function lastIdsNow(broker: Broker, db: number, keys: readonly Buffer[]):
   });
 }
 
+/** What a blocked read was woken by: each stream's last ID then, and the key signalled. */
+export interface Woken {
+  /** lastIdsNow at the wake; null: the streams as they are now. */
+  readonly upTo: readonly StreamId[] | null;
+  /** The index of the key signalled (Redis serves from it first); -1 when not known. */
+  readonly first: number;
+}
+
+/** The streams as a woken read sees them now (no snapshot, no key known). */
+export const WOKEN_NOW: Woken = { upTo: null, first: -1 };
+
+/** Notes a wake-up by the key `id` (a keyId) of `keys`, in database `db`. */
+export function wokenBy(broker: Broker, db: number, keys: readonly Buffer[], id: string): Woken {
+  return {
+    upTo: lastIdsNow(broker, db, keys),
+    first: keys.findIndex((k) => keyId(db, k) === id),
+  };
+}
+
+/** The order a woken read looks at its `n` keys in: the one signalled, then the rest in order. */
+export function wakeOrder(n: number, first: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  if (first > 0) order.unshift(...order.splice(first, 1));
+  return order;
+}
+
+/**
+ * A blocked XREAD served as Redis 7.0 serves it (serveClientBlockedOnStreamKey): the first
+ * stream, from the signalled key on, whose last ID at the wake passed the client's ID answers
+ * alone, with the entries after that ID that existed then (at most `count`; none when they were
+ * deleted or trimmed meanwhile). Null when no stream moved past its ID.
+ */
+export async function serveBlockedXread(
+  broker: Broker,
+  db: number,
+  keys: readonly Buffer[],
+  after: readonly ReadAfter[],
+  count: number,
+  woken: Woken,
+): Promise<[Buffer, StreamEntry[]] | null> {
+  for (const i of wakeOrder(keys.length, woken.first)) {
+    const key = keys[i] as Buffer;
+    const found = broker.keyspace.get(db, key);
+    if (found?.type !== 'stream') continue;
+    const upTo = woken.upTo?.[i] ?? found.log.lastId;
+    const gt = after[i] as ReadAfter;
+    if (gt === 'last-entry') {
+      // 7.4's `+` serves the last entry, which must exist.
+      const [served] = await xreadAttempt(broker, db, [key], [gt], count, true, [upTo]);
+      if (served) return served;
+      continue;
+    }
+    const start = gt.next();
+    if (start === null || upTo.compare(gt) <= 0) continue;
+    return [key, await found.log.read(start, upTo, count, false)];
+  }
+  return null;
+}
+
 /**
  * One XREAD attempt: for each stream, the entries after its ID (at most `count`, 0 = all);
  * streams with none are left out. A key of another type fails with WRONGTYPE on the first

@@ -12,7 +12,7 @@ import {
   type ReadEntry,
 } from '../broker/groups';
 import { keyId, type StreamValue } from '../broker/keyspace';
-import { lastIdsNow } from '../broker/streams';
+import { wakeOrder, wokenBy, WOKEN_NOW, type Woken } from '../broker/streams';
 import { Errors, type CommandError } from '../errors';
 import { int64Arg, intArg, isWord, toInt64 } from './args';
 import type { Ctx } from './context';
@@ -285,61 +285,60 @@ const xreadgroup: Handler = async (ctx, args) => {
 
 /**
  * Before a blocked read tries again: a key deleted (or holding another type) or a group
- * destroyed since the call is an error, as Redis unblocks those clients with one. A key that
- * another stream took (SWAPDB, RENAME onto it) is read through that stream's group of the same
- * name, as Redis looks the group up again: NOGROUP when it has none.
+ * destroyed since the call is an error, as Redis unblocks those clients with one. The group is
+ * looked up again by name, as Redis does: through the stream that holds the key now (SWAPDB,
+ * RENAME onto it), and a group destroyed and created again (in one EXEC) is the one read.
  */
 function checkTargets(ctx: Ctx, a: XreadgroupArgs, targets: Target[]): void {
   for (let i = 0; i < targets.length; i++) {
     const t = targets[i] as Target;
     const now = ctx.broker.keyspace.get(ctx.db, t.key);
     if (now?.type !== 'stream') throw Errors.unblockedStreamGone();
-    if (now === t.value) {
-      if (t.value.groups.get(a.group) !== t.group) throw Errors.unblockedGroupGone();
-      continue;
-    }
     const group = now.groups.get(a.group);
     if (!group) throw Errors.unblockedGroupGone();
-    targets[i] = { ...t, value: now, group };
+    if (now !== t.value || group !== t.group) targets[i] = { ...t, value: now, group };
   }
 }
 
 /**
- * Waits for new entries. On each wake the keys are checked (checkTargets), then the first key
- * with entries past its group's last-delivered ID is served, alone, as Redis serves the key
- * that became ready.
+ * Waits for new entries. On each wake the keys are checked (checkTargets), then, as Redis 7.0
+ * serves the key that became ready, the first stream from the signalled key on whose last ID at
+ * the wake passed its group's last-delivered ID is served alone: the entries that existed then,
+ * or none when they were deleted meanwhile (the consumer is created all the same).
  */
 function blockedRead(ctx: Ctx, a: XreadgroupArgs, called: readonly Target[]): Blocked {
   const count = a.count > 0 ? a.count : BLOCKED_READ_DEFAULT_COUNT;
   const targets = [...called];
-  // The streams' last IDs when a key was signalled: the retry serves what existed then.
-  let woken: StreamId[] | null = null;
-  const serveFirst = async (upTo: readonly StreamId[] | null): Promise<HandlerResult | null> => {
-    for (let i = 0; i < targets.length; i++) {
+  const keys = targets.map((t) => t.key);
+  let woken: Woken | null = null;
+  const serveFirst = async (w: Woken): Promise<HandlerResult | null> => {
+    for (const i of wakeOrder(targets.length, w.first)) {
       const t = targets[i] as Target;
-      if (t.value.log.lastId.compare(t.group.lastId) <= 0) continue;
+      const end = w.upTo?.[i] ?? t.value.log.lastId;
+      if (end.compare(t.group.lastId) <= 0) continue;
       const groups = t.value.groups;
-      const end = upTo?.[i] ?? StreamId.MAX;
-      const r = await groups.readNew(t.value.log, t.group, a.consumer, count, a.noAck, end);
+      const r = await groups.readNew(t.value.log, t.group, a.consumer, count, a.noAck, end, true);
       ctx.afterDurable(t.value.log, r.seq);
-      if (r.entries.length > 0) return streamsReply(ctx, [[t.key, r.entries]]);
+      return streamsReply(ctx, [[t.key, r.entries]]);
     }
     return null;
   };
   const blocked: Blocked = {
     t: 'blocked',
-    keys: targets.map((t) => t.key),
+    keys,
     timeoutMs: a.blockMs ?? 0,
     onTimeout: NIL_ARRAY,
-    onWake: () => {
-      woken = lastIdsNow(ctx.broker, ctx.db, blocked.keys);
+    onWake: (key) => {
+      woken = wokenBy(ctx.broker, ctx.db, keys, key);
     },
     retry: async (): Promise<HandlerResult> => {
-      const upTo = woken;
+      const w = woken ?? WOKEN_NOW;
       woken = null;
       checkTargets(ctx, a, targets);
       // Woken by no new entry (an XTRIM, say): later ones, if any, were signalled too.
-      return (await serveFirst(upTo)) ?? (upTo ? await serveFirst(null) : null) ?? blocked;
+      const served =
+        (await serveFirst(w)) ?? (w.upTo !== null ? await serveFirst(WOKEN_NOW) : null);
+      return served ?? blocked;
     },
   };
   return blocked;

@@ -6,7 +6,10 @@ import type { StreamEntry } from '../../storage/records';
 import {
   APPROX_TRIM_DEFAULT_LIMIT,
   streamRange,
-  lastIdsNow,
+  serveBlockedXread,
+  wokenBy,
+  WOKEN_NOW,
+  type Woken,
   xadd,
   xaddMany,
   type XaddRequest,
@@ -18,6 +21,7 @@ import {
   type ReadAfter,
   type TrimArgs,
 } from '../broker/streams';
+import { BLOCKED_READ_DEFAULT_COUNT } from '../broker/groups';
 import { Errors } from '../errors';
 import { int64Arg, isWord, toInt64 } from './args';
 import type { Ctx } from './context';
@@ -327,31 +331,30 @@ async function xreadCommand(ctx: Ctx, args: readonly Buffer[]): Promise<HandlerR
   const n = (args.length - opts.streamsAt) / 2;
   const keys = args.slice(opts.streamsAt, opts.streamsAt + n);
   const after = resolveReadIds(ctx, keys, args.slice(opts.streamsAt + n));
-  // The streams' last IDs when a key was signalled: the retry serves what existed then.
-  let woken: StreamId[] | null = null;
-  const attempt = async (retried: boolean): Promise<HandlerResult> => {
-    const upTo = woken;
-    woken = null;
-    let served = await xreadAttempt(ctx.broker, ctx.db, keys, after, opts.count, retried, upTo);
-    // Woken by no new entry (an XTRIM, say): later ones, if any, were signalled too.
-    if (served.length === 0 && upTo !== null) {
-      served = await xreadAttempt(ctx.broker, ctx.db, keys, after, opts.count, retried);
-    }
-    if (served.length > 0) return servedStreamsReply(ctx, served);
-    if (opts.blockMs < 0) return NIL_ARRAY;
-    const blocked: Blocked = {
-      t: 'blocked',
-      keys,
-      timeoutMs: opts.blockMs,
-      retry: () => attempt(true),
-      onWake: () => {
-        woken = lastIdsNow(ctx.broker, ctx.db, keys);
-      },
-      onTimeout: NIL_ARRAY,
-    };
-    return blocked;
+  const served = await xreadAttempt(ctx.broker, ctx.db, keys, after, opts.count);
+  if (served.length > 0) return servedStreamsReply(ctx, served);
+  if (opts.blockMs < 0) return NIL_ARRAY;
+  // Served once blocked: one stream, at most COUNT or XREAD_BLOCKED_DEFAULT_COUNT entries.
+  const count = opts.count > 0 ? opts.count : BLOCKED_READ_DEFAULT_COUNT;
+  let woken: Woken | null = null;
+  const blocked: Blocked = {
+    t: 'blocked',
+    keys,
+    timeoutMs: opts.blockMs,
+    retry: async () => {
+      const w = woken ?? WOKEN_NOW;
+      woken = null;
+      const serve = (at: Woken) => serveBlockedXread(ctx.broker, ctx.db, keys, after, count, at);
+      // Woken by no new entry (an XTRIM, say): later ones, if any, were signalled too.
+      const one = (await serve(w)) ?? (w.upTo !== null ? await serve(WOKEN_NOW) : null);
+      return one ? servedStreamsReply(ctx, [one]) : blocked;
+    },
+    onWake: (key) => {
+      woken = wokenBy(ctx.broker, ctx.db, keys, key);
+    },
+    onTimeout: NIL_ARRAY,
   };
-  return attempt(false);
+  return blocked;
 }
 
 // ---- the rows -------------------------------------------------------------------------------

@@ -37,11 +37,12 @@ export interface Blocked {
    */
   readonly serve?: (key: string) => Reply | null;
   /**
-   * Told synchronously when a key is signalled, before `retry` runs (later, after the rest of
-   * a pipeline maybe): Redis serves the client right after the command that signalled, so the
-   * retry must see only what existed then (XREAD notes each stream's last ID here).
+   * Told synchronously of the key signalled (a keyId), before `retry` runs (later, after the
+   * rest of a pipeline maybe): Redis serves the client right after the command that signalled,
+   * from that key first, so the retry must see only what existed then (XREAD notes each
+   * stream's last ID here). Not called when the wait ended at once (a key changed before it).
    */
-  readonly onWake?: () => void;
+  readonly onWake?: (key: string) => void;
 }
 
 export type HandlerResult = Reply | Blocked;

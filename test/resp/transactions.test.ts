@@ -234,7 +234,10 @@ const watchTouches: [string, string[]][] = [
   ['RENAME of the watched key', ['RPUSH w a', 'WATCH w', 'RENAME w x']],
 ];
 
-/** Clients blocked on keys an EXEC writes are served once it is done, from what it left. */
+/**
+ * Clients blocked on keys an EXEC (or one command) writes are served once it is done, from what
+ * it left, one stream from the key written first, as Redis 7.0 serves them.
+ */
 const blockedCases: [string, BlockedScenario][] = [
   [
     'a push and a pop in one EXEC leave a blocked BLPOP blocked',
@@ -283,9 +286,78 @@ const blockedCases: [string, BlockedScenario][] = [
       after: [[0, 'XPENDING s g']],
     },
   ],
+  [
+    'a blocked XREADGROUP on two streams is served from the one the EXEC wrote first',
+    {
+      setup: [
+        [0, 'XGROUP CREATE s g $ MKSTREAM'],
+        [0, 'XGROUP CREATE t g $ MKSTREAM'],
+      ],
+      block: [0, 'XREADGROUP GROUP g c BLOCK 5000 STREAMS s t > >'],
+      swap: ['MULTI', 'XADD t 1-1 a 1', 'XADD s 1-1 a 1', 'EXEC'],
+      after: [
+        [0, 'XPENDING s g'],
+        [0, 'XPENDING t g'],
+      ],
+    },
+  ],
+  [
+    'a blocked XREAD on two streams gets only the one the EXEC wrote first',
+    {
+      setup: [],
+      block: [0, 'XREAD BLOCK 5000 STREAMS s t $ $'],
+      swap: ['MULTI', 'XADD t 1-1 a 1', 'XADD s 1-1 a 1', 'EXEC'],
+    },
+  ],
+  [
+    'a blocked XREAD without COUNT gets at most 1000 of the entries an EXEC added',
+    {
+      setup: [],
+      block: [0, 'XREAD BLOCK 5000 STREAMS s $'],
+      swap: ['MULTI', ...Array.from({ length: 1010 }, (_, i) => `XADD s ${i + 1}-1 f v`), 'EXEC'],
+    },
+  ],
+  [
+    'a blocked XREADGROUP whose new entry the EXEC deleted gets an empty reply',
+    {
+      setup: [[0, 'XGROUP CREATE s g $ MKSTREAM']],
+      block: [0, 'XREADGROUP GROUP g c BLOCK 5000 STREAMS s >'],
+      swap: ['MULTI', 'XADD s 1-1 f a', 'XDEL s 1-1', 'EXEC'],
+      after: [
+        [0, 'XPENDING s g'],
+        [0, 'XINFO GROUPS s'],
+      ],
+    },
+  ],
+  [
+    'a blocked XREADGROUP reads from a group the EXEC destroyed and created again',
+    {
+      setup: [[0, 'XGROUP CREATE s g $ MKSTREAM']],
+      block: [0, 'XREADGROUP GROUP g c BLOCK 5000 STREAMS s >'],
+      swap: ['MULTI', 'XGROUP DESTROY s g', 'XGROUP CREATE s g $', 'XADD s 1-1 f a', 'EXEC'],
+      after: [[0, 'XPENDING s g']],
+    },
+  ],
+  [
+    'a blocked XREAD woken by an XADD that trimmed its own entry gets an empty reply',
+    {
+      setup: [[0, 'XADD s 1-1 f v']],
+      block: [0, 'XREAD BLOCK 5000 STREAMS s $'],
+      swap: ['XADD s MAXLEN 0 2-1 f a'],
+    },
+  ],
+  [
+    'a blocked XREADGROUP woken by an XADD that trimmed its own entry gets an empty reply',
+    {
+      setup: [[0, 'XGROUP CREATE s g $ MKSTREAM']],
+      block: [0, 'XREADGROUP GROUP g c BLOCK 5000 STREAMS s >'],
+      swap: ['XADD s MAXLEN 0 1-1 f a'],
+      after: [[0, 'XINFO GROUPS s']],
+    },
+  ],
 ];
 
-describe('clients blocked on keys a transaction writes: as redis-server', () => {
+describe('clients blocked on keys a transaction or a command writes: as redis-server', () => {
   it.each(blockedCases)('%s', async (_name, scenario) => {
     const fromRedis = await blockedScenario(servers.redis.port, scenario);
     const fromSluice = await blockedScenario(servers.sluice.port, scenario);
