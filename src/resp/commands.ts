@@ -330,11 +330,18 @@ const exec: LocalHandler = async (conn, args) => {
 // ---- pub/sub ------------------------------------------------------------------------------------
 
 /** A message as Redis pushes it: an array in RESP2, a push frame in RESP3. */
+/** The kinds' names, made once (replies are never changed once made). */
+const KIND_REPLIES: Record<PubSubMessage['kind'], Reply> = {
+  message: bulk('message'),
+  pmessage: bulk('pmessage'),
+  smessage: bulk('smessage'),
+};
+
 export function pushReply(msg: PubSubMessage): Reply {
   const v: Reply[] =
     msg.kind === 'pmessage'
-      ? [bulk('pmessage'), bulk(msg.pattern), bulk(msg.channel), bulk(msg.payload)]
-      : [bulk(msg.kind), bulk(msg.channel), bulk(msg.payload)];
+      ? [KIND_REPLIES.pmessage, bulk(msg.pattern), bulk(msg.channel), bulk(msg.payload)]
+      : [KIND_REPLIES[msg.kind], bulk(msg.channel), bulk(msg.payload)];
   return { t: 'push', v };
 }
 
