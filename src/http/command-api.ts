@@ -44,6 +44,21 @@ export function pipelineOf(v: unknown): Buffer[][] {
   return v.map((c, i) => commandOf(c, `body[${i}]`));
 }
 
+/**
+ * The request's value. A text/plain or octet-stream body (which app.ts hands over as bytes) is
+ * JSON all the same, as Upstash reads it: `fetch(url, {method: 'POST', body: '["PING"]'})`
+ * sends text/plain.
+ */
+function bodyOf(request: FastifyRequest): unknown {
+  const body = request.body;
+  if (!Buffer.isBuffer(body)) return body;
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    throw badRequest('body is not valid JSON');
+  }
+}
+
 /** Runs one command; a pop made for a client that has gone is given back. */
 async function runCommand(
   deps: HttpDeps,
@@ -99,7 +114,7 @@ const errorSchema = {
 const noValidation = () => () => true;
 
 async function one(deps: HttpDeps, request: FastifyRequest, reply: FastifyReply) {
-  const args = commandOf(request.body, 'body');
+  const args = commandOf(bodyOf(request), 'body');
   checkCommands(request, ready(deps).dispatcher.table, [args]);
   const r = await runCommand(deps, reply, requestSession(deps, reply), args);
   if (r.t === 'error') {
@@ -111,7 +126,7 @@ async function one(deps: HttpDeps, request: FastifyRequest, reply: FastifyReply)
 }
 
 async function pipeline(deps: HttpDeps, request: FastifyRequest, reply: FastifyReply) {
-  const commands = pipelineOf(request.body);
+  const commands = pipelineOf(bodyOf(request));
   checkCommands(request, ready(deps).dispatcher.table, commands);
   const msgpack = wantsMsgpack(request);
   const base64 = base64Requested(request);

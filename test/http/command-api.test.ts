@@ -172,6 +172,22 @@ describe('POST / refuses malformed bodies with a clear 4xx', () => {
     });
     expect(res.json()).toEqual({ result: 'hi' });
   });
+
+  it.each(['text/plain;charset=UTF-8', 'application/octet-stream'])(
+    'a %s body (fetch with a string body) is read as JSON',
+    async (type) => {
+      const res = await post('/', '["ECHO","hi"]', { 'content-type': type });
+      expect(res.json()).toEqual({ result: 'hi' });
+      const pipe = await post('/pipeline', '[["ECHO","a"],["ECHO","b"]]', { 'content-type': type });
+      expect(pipe.json()).toEqual([{ result: 'a' }, { result: 'b' }]);
+    },
+  );
+
+  it('a text/plain body that is not JSON is a 400', async () => {
+    const res = await post('/', 'PING', { 'content-type': 'text/plain' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'ERR invalid request: body is not valid JSON' });
+  });
 });
 
 describe('POST /pipeline', () => {
