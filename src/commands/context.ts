@@ -55,9 +55,17 @@ export function waitAll(waits: readonly DurableWait[]): Promise<unknown> {
   return Promise.all(waits.map((w) => w.source.whenDurable(w.seq)));
 }
 
+/** A keyspace event a handler saw happen (class bit of KeyspaceEvents, event, key). */
+export type NotedEvent = readonly [cls: number, event: string, key: Buffer];
+
 export class Ctx {
   /** What the reply waits for; the dispatcher's caller waits, after the locks are released. */
   readonly durable: DurableWait[] = [];
+  /**
+   * Events that the command's arguments and reply do not show (an XADD's trim, a consumer a
+   * read created), in the order they happened; published after the command's own.
+   */
+  events: NotedEvent[] | null = null;
 
   constructor(
     readonly broker: Broker,
@@ -67,6 +75,11 @@ export class Ctx {
 
   get db(): number {
     return this.session.db;
+  }
+
+  /** Notes an event for keyspace notifications (see `events`). */
+  noteEvent(cls: number, event: string, key: Buffer): void {
+    (this.events ??= []).push([cls, event, key]);
   }
 
   /** The reply waits until command `seq` of `log` is durable (0: nothing was written). */

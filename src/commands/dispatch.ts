@@ -7,7 +7,15 @@ import { BATCH_MAX_CALLS } from '../limits';
 import { StorageError } from '../../storage/errors';
 import type { Broker } from '../broker/broker';
 import { keyId } from '../broker/keyspace';
-import { addWait, Ctx, waitAll, type DurableWait, type ExecLimits, type Session } from './context';
+import {
+  addWait,
+  Ctx,
+  waitAll,
+  type DurableWait,
+  type ExecLimits,
+  type NotedEvent,
+  type Session,
+} from './context';
 import { errorReply, type Reply } from './reply';
 import { registerServerHost, ServerConfig, type ServerInfoSource } from './server';
 import { CommandStats } from './stats';
@@ -85,7 +93,21 @@ export interface WriteDone {
   readonly reply: Reply;
   readonly db: number;
   readonly before: readonly unknown[] | null;
+  /** Events its handler noted (Ctx.events). */
+  readonly noted: readonly NotedEvent[] | null;
 }
+
+/**
+ * Any command's first result (a reply, or Blocked when it is about to wait), while keyspace
+ * notifications are on: its name, arguments, key positions and database (key misses).
+ */
+export type ResultObserver = (
+  cmd: string,
+  args: readonly Buffer[],
+  positions: readonly number[],
+  db: number,
+  result: HandlerResult,
+) => void;
 
 const NO_WAITS: readonly DurableWait[] = [];
 
@@ -132,6 +154,7 @@ export class Dispatcher {
   observer: CommandObserver | null = null;
   /** Told of each write command that succeeded, with its keys (WATCH, notifications). */
   readonly writeObservers: WriteObserver[] = [];
+  readonly resultObservers: ResultObserver[] = [];
   /** While a transaction runs (exclusive()), other sessions' commands wait here. */
   private gate: Promise<void> | null = null;
   /** Commands whose handler is still at work asynchronously, by session (see exclusive). */
@@ -304,7 +327,7 @@ export class Dispatcher {
       const args = calls[i] as readonly Buffer[];
       const reply = r instanceof Thrown ? toErrorReply(r.err) : r;
       if (reply.t !== 'error') {
-        const done = { args, reply, db: session.db, before: null };
+        const done = { args, reply, db: session.db, before: null, noted: null };
         for (const w of this.writeObservers) w(row.name, keys, done);
       }
       return stagedRow(row, reply, ctx, t0);
@@ -432,7 +455,7 @@ export class Dispatcher {
         : null;
     const finish = (res: Reply): Staged => {
       if (locked && res.t !== 'error') {
-        const done = { args, reply: res, db: session.db, before };
+        const done = { args, reply: res, db: session.db, before, noted: ctx.events };
         for (const w of this.writeObservers) w(row.name, keys, done);
       }
       return staged(res);
@@ -448,17 +471,34 @@ export class Dispatcher {
         : await this.block(ctx, res, seen ?? this.broker.blocking.versionsOf(keys), locked);
       return finish(r);
     };
+    const observing = this.resultObservers.length > 0 && this.config.keyspaceEvents !== 0;
+    const observe = (r: HandlerResult) => {
+      for (const o of this.resultObservers) o(row.name, args, positions, session.db, r);
+    };
     let res: HandlerResult | Promise<HandlerResult>;
     try {
       res = locked ? this.broker.locks.run(keys, () => handler(ctx, args)) : handler(ctx, args);
     } catch (err) {
-      return staged(toErrorReply(err));
+      const reply = toErrorReply(err);
+      if (observing) observe(reply);
+      return staged(reply);
     }
     if (res instanceof Promise) {
       return this.track(session, res)
-        .then((r) => (r.t === 'blocked' ? blocked(r) : finish(r)))
+        .then(
+          (r) => {
+            if (observing) observe(r);
+            return r.t === 'blocked' ? blocked(r) : finish(r);
+          },
+          (err: unknown) => {
+            const reply = toErrorReply(err);
+            if (observing) observe(reply);
+            return staged(reply);
+          },
+        )
         .catch((err: unknown) => staged(toErrorReply(err)));
     }
+    if (observing) observe(res);
     if (res.t === 'blocked') {
       return blocked(res).catch((err: unknown) => staged(toErrorReply(err)));
     }

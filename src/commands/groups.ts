@@ -19,6 +19,7 @@ import type { Ctx } from './context';
 import { arr, bulk, fieldMap, int, map, NIL, NIL_ARRAY, OK, simple, type Reply } from './reply';
 import { idText, parseId, parseIntervalId, parseStrictId } from './stream-ids';
 import type { Blocked, CommandRow, Flag, Handler, HandlerResult } from './table';
+import { KeyspaceEvents } from './keyspace-events';
 
 /** XAUTOCLAIM COUNT's upper bound: LONG_MAX / max(sizeof(streamID), attempts factor 10). */
 const XAUTOCLAIM_COUNT_MAX = 576_460_752_303_423_487n;
@@ -266,15 +267,36 @@ function streamsReply(ctx: Ctx, served: ReadonlyArray<readonly [Buffer, ReadEntr
   return arr(pairs.map((p) => arr(p)));
 }
 
+/**
+ * Runs `fn`, noting `xgroup-createconsumer` when it made `consumer` in `g`, as Redis's
+ * streamCreateConsumer fires it for the consumers reads and claims create.
+ */
+async function creatingConsumer<T>(
+  ctx: Ctx,
+  key: Buffer,
+  g: Group,
+  consumer: Buffer,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const had = g.consumer(consumer) !== undefined;
+  const out = await fn();
+  if (!had && g.consumer(consumer) !== undefined) {
+    ctx.noteEvent(KeyspaceEvents.stream, 'xgroup-createconsumer', key);
+  }
+  return out;
+}
+
 const xreadgroup: Handler = async (ctx, args) => {
   const a = xreadgroupArgs(args);
   const targets = xreadgroupTargets(ctx, a);
   const served: Array<readonly [Buffer, ReadEntry[]]> = [];
   for (const t of targets) {
     const groups = t.value.groups;
-    const r = t.after
-      ? await groups.readHistory(t.value.log, t.group, a.consumer, t.after, a.count)
-      : await groups.readNew(t.value.log, t.group, a.consumer, a.count, a.noAck);
+    const r = await creatingConsumer(ctx, t.key, t.group, a.consumer, () =>
+      t.after
+        ? groups.readHistory(t.value.log, t.group, a.consumer, t.after, a.count)
+        : groups.readNew(t.value.log, t.group, a.consumer, a.count, a.noAck),
+    );
     ctx.afterDurable(t.value.log, r.seq);
     if (t.after || r.entries.length > 0) served.push([t.key, r.entries]);
   }
@@ -317,7 +339,9 @@ function blockedRead(ctx: Ctx, a: XreadgroupArgs, called: readonly Target[]): Bl
       const end = w.upTo?.[i] ?? t.value.log.lastId;
       if (end.compare(t.group.lastId) <= 0) continue;
       const groups = t.value.groups;
-      const r = await groups.readNew(t.value.log, t.group, a.consumer, count, a.noAck, end, true);
+      const r = await creatingConsumer(ctx, t.key, t.group, a.consumer, () =>
+        groups.readNew(t.value.log, t.group, a.consumer, count, a.noAck, end, true),
+      );
       ctx.afterDurable(t.value.log, r.seq);
       return streamsReply(ctx, [[t.key, r.entries]]);
     }
@@ -486,7 +510,10 @@ const xclaim: Handler = async (ctx, args) => {
   const g = v?.groups.get(args[2] as Buffer);
   if (!v || !g) throw Errors.noKeyOrGroup(key, args[2] as Buffer);
   const a = xclaimArgs(args);
-  const done = await v.groups.claim(v.log, g, args[3] as Buffer, a.ids, a.options);
+  const consumer = args[3] as Buffer;
+  const done = await creatingConsumer(ctx, key, g, consumer, () =>
+    v.groups.claim(v.log, g, consumer, a.ids, a.options),
+  );
   ctx.afterDurable(v.log, done.seq);
   const out = done.claimed.map((e) => (a.options.justId ? idReply(e.id) : entryReply(e)));
   return arr(out);
@@ -512,7 +539,10 @@ const xautoclaim: Handler = async (ctx, args) => {
   if (!v || !g) throw Errors.noKeyOrGroup(key, args[2] as Buffer);
   const minIdleMs = idle < 0n ? 0 : Number(idle);
   const scan = { minIdleMs, start, count, justId };
-  const done = await v.groups.autoClaim(v.log, g, args[3] as Buffer, scan);
+  const consumer = args[3] as Buffer;
+  const done = await creatingConsumer(ctx, key, g, consumer, () =>
+    v.groups.autoClaim(v.log, g, consumer, scan),
+  );
   ctx.afterDurable(v.log, done.seq);
   const claimed = done.claimed.map((e) => (justId ? idReply(e.id) : entryReply(e)));
   return arr([idReply(done.next), arr(claimed), arr(done.deleted.map(idReply))]);

@@ -6,10 +6,11 @@
 // source, then `del` if the source emptied).
 import type { Broker } from '../broker/broker';
 import type { Dispatcher, WriteDone } from './dispatch';
+import type { NotedEvent } from './context';
 import type { Reply } from './reply';
-import { KeyspaceEvents as K } from './server';
+import { KeyspaceEvents as K } from './keyspace-events';
 
-type Event = readonly [cls: number, event: string, key: Buffer];
+type Event = NotedEvent;
 
 const isNull = (r: Reply) => r.t === 'null' || r.t === 'nullarray';
 const word = (b: Buffer | undefined) => (b ? b.toString('latin1').toLowerCase() : '');
@@ -115,7 +116,9 @@ function genericEvents(cmd: string, d: WriteDone): Event[] {
         .map((k) => [K.generic, 'del', k] as Event);
     case 'rename':
     case 'renamenx':
+      // A key renamed onto itself is left alone, unannounced.
       if (d.reply.t === 'int' && Number(d.reply.v) === 0) return [];
+      if ((d.args[1] as Buffer).equals(d.args[2] as Buffer)) return [];
       return [
         [K.generic, 'rename_from', d.args[1] as Buffer],
         [K.generic, 'rename_to', d.args[2] as Buffer],
@@ -136,6 +139,71 @@ function emptiedEvents(broker: Broker, d: WriteDone, events: Event[]): Event[] {
   return out;
 }
 
+/** Commands that can make a key: the argument it is at, and its index among the key positions. */
+const MAKES_KEY: Record<string, { readonly arg: number; readonly pos: number }> = {
+  lpush: { arg: 1, pos: 0 },
+  rpush: { arg: 1, pos: 0 },
+  xadd: { arg: 1, pos: 0 },
+  'xgroup|create': { arg: 2, pos: 0 },
+  lmove: { arg: 2, pos: 1 },
+  blmove: { arg: 2, pos: 1 },
+  rpoplpush: { arg: 2, pos: 1 },
+  brpoplpush: { arg: 2, pos: 1 },
+};
+
+/**
+ * `new` (class n), fired first, as Redis's dbAdd does: for the key a push, an XADD, XGROUP
+ * CREATE MKSTREAM or a move made, and for RENAME's destination (which it always adds anew).
+ */
+function newKeyEvents(cmd: string, d: WriteDone): Event[] {
+  if (d.reply.t === 'error' || isNull(d.reply)) return [];
+  if (cmd === 'rename' || cmd === 'renamenx') {
+    const [, from, to] = d.args as Buffer[];
+    if (d.reply.t === 'int' && Number(d.reply.v) === 0) return [];
+    return (from as Buffer).equals(to as Buffer) ? [] : [[K.newKey, 'new', to as Buffer]];
+  }
+  const makes = MAKES_KEY[cmd];
+  if (!makes || !d.before || d.before[makes.pos] !== undefined) return [];
+  return [[K.newKey, 'new', d.args[makes.arg] as Buffer]];
+}
+
+/** Commands that look their keys up for reading, as Redis's lookupKeyRead (class m). */
+const KEY_MISS_READS = new Set([
+  'exists',
+  'type',
+  'llen',
+  'lrange',
+  'lindex',
+  'lpos',
+  'xlen',
+  'xrange',
+  'xrevrange',
+  'xinfo|stream',
+  'xinfo|groups',
+  'xinfo|consumers',
+  'xpending',
+  'xack',
+  'xclaim',
+  'xautoclaim',
+]);
+
+/** The errors a command answers because its key is missing (the lookup was made). */
+const missErrors = (text: string) => text.startsWith('NOGROUP') || text === 'ERR no such key';
+
+/**
+ * `keymiss` (class m) for each missing key a command read, as Redis's lookupKeyRead fires it:
+ * not when the arguments failed before the lookup. XREAD looks every key up twice (checking its
+ * ID, then reading); XREADGROUP stops at the first missing key (NOGROUP).
+ */
+function keyMissEvents(cmd: string, keys: readonly Buffer[], missing: (k: Buffer) => boolean) {
+  const reads = KEY_MISS_READS.has(cmd) || cmd === 'xread' || cmd === 'xreadgroup';
+  if (!reads) return [];
+  const missed = keys.filter(missing);
+  if (cmd === 'xreadgroup') missed.splice(1);
+  const events = missed.map((k) => [K.keyMiss, 'keymiss', k] as Event);
+  return cmd === 'xread' ? [...events, ...events] : events;
+}
+
 function publish(broker: Broker, flags: number, db: number, events: readonly Event[]): void {
   for (const [cls, event, key] of events) {
     if (!(flags & cls)) continue;
@@ -154,7 +222,16 @@ export function installKeyspaceNotifications(dispatcher: Dispatcher): void {
     const flags = dispatcher.config.keyspaceEvents;
     if (flags === 0 || !(flags & (K.keyspace | K.keyevent))) return;
     const events = listEvents(cmd, done) ?? streamEvents(cmd, done) ?? genericEvents(cmd, done);
-    if (events.length === 0) return;
-    publish(broker, flags, done.db, [...events, ...emptiedEvents(broker, done, events)]);
+    const all = [...newKeyEvents(cmd, done), ...events, ...(done.noted ?? [])];
+    if (all.length === 0) return;
+    publish(broker, flags, done.db, [...all, ...emptiedEvents(broker, done, events)]);
+  });
+  dispatcher.resultObservers.push((cmd, args, positions, db, result) => {
+    const flags = dispatcher.config.keyspaceEvents;
+    if (!(flags & K.keyMiss) || !(flags & (K.keyspace | K.keyevent))) return;
+    if (result.t === 'error' && !missErrors(result.v)) return;
+    const keys = positions.map((i) => args[i] as Buffer);
+    const events = keyMissEvents(cmd, keys, (k) => broker.keyspace.get(db, k) === undefined);
+    if (events.length > 0) publish(broker, flags, db, events);
   });
 }

@@ -19,6 +19,7 @@ import {
 } from '../limits';
 import { isWord, toInt64 } from './args';
 import type { Ctx, Session } from './context';
+import { KeyspaceEvents } from './keyspace-events';
 import { helpReply } from './groups';
 import {
   arr,
@@ -162,24 +163,6 @@ export function serverConfigOf(broker: Broker): ServerConfig | null {
 
 // ---- configuration parameters ------------------------------------------------------------------
 
-/** notify-keyspace-events classes as bits (Redis's NOTIFY_*), read by keyspace notifications. */
-export const KeyspaceEvents = {
-  keyspace: 1 << 0, // K
-  keyevent: 1 << 1, // E
-  generic: 1 << 2, // g
-  string: 1 << 3, // $
-  list: 1 << 4, // l
-  set: 1 << 5, // s
-  hash: 1 << 6, // h
-  zset: 1 << 7, // z
-  expired: 1 << 8, // x
-  evicted: 1 << 9, // e
-  stream: 1 << 10, // t
-  keyMiss: 1 << 11, // m
-  module: 1 << 12, // d
-  newKey: 1 << 13, // n
-} as const;
-
 const EVENT_CLASSES: readonly (readonly [string, number])[] = [
   ['g', KeyspaceEvents.generic],
   ['$', KeyspaceEvents.string],
@@ -214,11 +197,11 @@ export function parseKeyspaceEvents(text: string): number | null {
   return flags;
 }
 
-/** keyspaceEventsFlagsToString: `n` is never written back, as in Redis 7.0. */
+/** keyspaceEventsFlagsToString: `n` is written back only without `A`, as in Redis 7.0. */
 export function formatKeyspaceEvents(flags: number): string {
   let out = '';
   if ((flags & EVENTS_ALL) === EVENTS_ALL) out += 'A';
-  else for (const [c, bit] of EVENT_CLASSES) if (c !== 'n' && flags & bit) out += c;
+  else for (const [c, bit] of EVENT_CLASSES) if (flags & bit) out += c;
   if (flags & KeyspaceEvents.keyspace) out += 'K';
   if (flags & KeyspaceEvents.keyevent) out += 'E';
   if (flags & KeyspaceEvents.keyMiss) out += 'm';
@@ -549,8 +532,11 @@ export class ServerConfig {
       }
     });
     chosen.forEach((entry, i) => this.values.set(entry.spec.name, parsed[i] as string));
-    const events = parseKeyspaceEvents(this.valueOf('notify-keyspace-events'));
-    assert(events !== null, 'a stored notify-keyspace-events value always parses');
+    // The flags of the value given, not of the one shown: `A` hides `n` there.
+    const at = chosen.findIndex((e) => e.spec.name === 'notify-keyspace-events');
+    if (at < 0) return;
+    const events = parseKeyspaceEvents((pairs[at] as readonly [string, string])[1]);
+    assert(events !== null, 'a notify-keyspace-events value that was accepted parses');
     this.keyspaceEventFlags = events;
   }
 

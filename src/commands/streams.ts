@@ -25,6 +25,7 @@ import { BLOCKED_READ_DEFAULT_COUNT } from '../broker/groups';
 import { Errors } from '../errors';
 import { int64Arg, isWord, toInt64 } from './args';
 import type { Ctx } from './context';
+import { KeyspaceEvents } from './keyspace-events';
 import { arr, bulk, EMPTY_ARRAY, int, map, NIL, NIL_ARRAY, OK, type Reply } from './reply';
 import { idText, parseId, parseIntervalId, parseStrictId } from './stream-ids';
 import {
@@ -160,8 +161,21 @@ function xaddRequest(args: readonly Buffer[]): XaddRequest {
 }
 
 function xaddCommand(ctx: Ctx, args: readonly Buffer[]): Reply | Promise<Reply> {
-  const id = xadd(ctx.broker, ctx, ctx.db, args[1] as Buffer, xaddRequest(args));
-  return id instanceof Promise ? id.then(xaddReply) : xaddReply(id);
+  const key = args[1] as Buffer;
+  const req = xaddRequest(args);
+  if (!req.trim) {
+    const id = xadd(ctx.broker, ctx, ctx.db, key, req);
+    return id instanceof Promise ? id.then(xaddReply) : xaddReply(id);
+  }
+  // An XADD that trimmed fires `xtrim` after `xadd` (the key's lock holds the length still).
+  const lengthBefore = ctx.broker.keyspace.stream(ctx.db, key)?.log.length ?? 0;
+  const trimmed = (id: StreamId | null): Reply => {
+    const after = ctx.broker.keyspace.stream(ctx.db, key)?.log.length ?? 0;
+    if (id !== null && after <= lengthBefore) ctx.noteEvent(KeyspaceEvents.stream, 'xtrim', key);
+    return xaddReply(id);
+  };
+  const id = xadd(ctx.broker, ctx, ctx.db, key, req);
+  return id instanceof Promise ? id.then(trimmed) : trimmed(id);
 }
 
 /** XADDs to one existing stream, none trimming: one storage command (see xaddMany). */

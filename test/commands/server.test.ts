@@ -5,11 +5,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildCommandTable } from '../../src/commands';
 import type { Reply } from '../../src/commands/reply';
+import { KeyspaceEvents } from '../../src/commands/keyspace-events';
 import {
   aclCategories,
   bytesToHuman,
   formatKeyspaceEvents,
-  KeyspaceEvents,
   parseKeyspaceEvents,
   serverConfigOf,
   type ServerInfoSource,
@@ -599,6 +599,8 @@ describe('keyspace event classes', () => {
     ['mEdK', 'dKEm'],
     ['', ''],
     ['tx', 'xt'],
+    ['KEn', 'nKE'],
+    ['Egn', 'gnE'],
   ])('%s is written back as %s', (given, shown) => {
     expect(formatKeyspaceEvents(parseKeyspaceEvents(given) as number)).toBe(shown);
   });
