@@ -262,15 +262,31 @@ function queueInMulti(conn: Connection, args: Buffer[]): Local {
   return simple('QUEUED');
 }
 
+/**
+ * A transaction command with the wrong number of arguments, as Redis's rejectCommand answers
+ * it: inside MULTI the transaction is flagged (EXEC then aborts); a bad EXEC aborts at once.
+ */
+function badArity(conn: Connection, name: string): Reply {
+  const error = Errors.arity(name);
+  if (name !== 'exec') {
+    if (conn.multi) conn.multi.dirty = true;
+    return err(error);
+  }
+  conn.multi = null;
+  unwatchAll(conn);
+  const why = error.message.replace(/^ERR /, '');
+  return errorReply(`EXECABORT Transaction discarded because of: ${why}`);
+}
+
 const multiCmd: LocalHandler = (conn, args) => {
-  if (args.length !== 1) return err(Errors.arity('multi'));
+  if (args.length !== 1) return badArity(conn, 'multi');
   if (conn.multi) return errorReply('ERR MULTI calls can not be nested');
   conn.multi = { queued: [], dirty: false };
   return OK;
 };
 
 const discard: LocalHandler = (conn, args) => {
-  if (args.length !== 1) return err(Errors.arity('discard'));
+  if (args.length !== 1) return badArity(conn, 'discard');
   if (!conn.multi) return errorReply('ERR DISCARD without MULTI');
   conn.multi = null;
   unwatchAll(conn);
@@ -278,7 +294,7 @@ const discard: LocalHandler = (conn, args) => {
 };
 
 const watch: LocalHandler = (conn, args) => {
-  if (args.length < 2) return err(Errors.arity('watch'));
+  if (args.length < 2) return badArity(conn, 'watch');
   if (conn.multi) return errorReply('ERR WATCH inside MULTI is not allowed');
   const touches = conn.server.touches;
   for (const key of args.slice(1)) {
@@ -308,7 +324,7 @@ function watchBroken(conn: Connection): boolean {
 }
 
 const exec: LocalHandler = async (conn, args) => {
-  if (args.length !== 1) return err(Errors.arity('exec'));
+  if (args.length !== 1) return badArity(conn, 'exec');
   const multi = conn.multi;
   if (!multi) return errorReply('ERR EXEC without MULTI');
   conn.multi = null;

@@ -52,7 +52,10 @@ export class WatchTouches {
     this.exists.set(id, true); // unknown: no watcher of the old version can succeed anyway
   }
 
-  /** `id` was named by a DEL that deleted something: touched unless it was missing. */
+  /**
+   * `id` was named by a DEL that deleted something (or an LTRIM): touched unless it was
+   * missing at its WATCH and since.
+   */
   deleted(id: string): void {
     if (this.exists.get(id) !== false) this.touch(id);
   }
@@ -91,8 +94,13 @@ const NEVER_MODIFY = new Set(['xack', 'xreadgroup', 'xsetid', 'xclaim', 'xautocl
  * group commands leave the stream alone. A multi-key write touches every key it names (DEL:
  * every key it deleted).
  */
-function modifiesKeys(cmd: string, reply: Reply): boolean {
+function modifiesKeys(cmd: string, args: readonly Buffer[], reply: Reply): boolean {
   if (NEVER_MODIFY.has(cmd) || cmd.startsWith('xgroup|')) return false;
+  // RENAME k k changes nothing; LPOP k 0 answers an empty array and pops nothing.
+  if (cmd === 'rename' && (args[1] as Buffer).equals(args[2] as Buffer)) return false;
+  if ((cmd === 'lpop' || cmd === 'rpop') && reply.t === 'array' && reply.v.length === 0) {
+    return false;
+  }
   if (reply.t === 'int') return reply.v > 0;
   return reply.t !== 'null' && reply.t !== 'nullarray';
 }
@@ -127,9 +135,11 @@ export class RespServer implements RespHost {
     dispatcher.writeObservers.push((cmd, keys, done) => {
       if (cmd === 'flushall') this.touches.flushed(null);
       if (cmd === 'flushdb') this.touches.flushed(done.db);
-      if (!modifiesKeys(cmd, done.reply)) return;
-      // DEL k1 k2 touches only the keys it deleted: one missing since its WATCH was not.
-      if (cmd === 'del' || cmd === 'unlink') for (const k of keys) this.touches.deleted(k);
+      if (!modifiesKeys(cmd, done.args, done.reply)) return;
+      // DEL k1 k2 touches only the keys it deleted: one missing since its WATCH was not; and
+      // LTRIM of a missing key (its OK says nothing) touches nothing.
+      const ifThere = cmd === 'del' || cmd === 'unlink' || cmd === 'ltrim';
+      if (ifThere) for (const k of keys) this.touches.deleted(k);
       else for (const k of keys) this.touches.touch(k);
     });
   }

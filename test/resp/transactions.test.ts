@@ -24,6 +24,18 @@ const cmd = (line: string) => resp(...line.split(' '));
 
 const scripts: [string, string[]][] = [
   [
+    'EXEC with arguments aborts the transaction (EXECABORT), inside MULTI or not',
+    ['MULTI', 'RPUSH k a', 'EXEC x', 'EXEC', 'LLEN k', 'EXEC x'],
+  ],
+  [
+    'DISCARD, WATCH or MULTI with the wrong arguments inside MULTI make EXEC abort',
+    ['MULTI', 'DISCARD x', 'EXEC', 'MULTI', 'WATCH', 'EXEC', 'MULTI', 'MULTI x', 'EXEC'],
+  ],
+  [
+    'WATCH and MULTI refused inside MULTI leave the transaction to run',
+    ['MULTI', 'WATCH a', 'MULTI', 'RPUSH k a', 'EXEC'],
+  ],
+  [
     'EXEC returns the queued replies in order',
     ['MULTI', 'RPUSH l a b', 'LPOP l', 'LLEN l', 'EXEC'],
   ],
@@ -156,6 +168,10 @@ const watchTouches: [string, string[]][] = [
   ['LPOP of the missing watched key', ['LPOP w']],
   ['RPUSHX on the missing watched key', ['RPUSHX w a']],
   ['LTRIM that keeps every element', ['RPUSH w a', 'WATCH w', 'LTRIM w 0 -1']],
+  ['LTRIM of the missing watched key', ['LTRIM w 0 1']],
+  ['LTRIM that empties the watched list', ['RPUSH w a', 'WATCH w', 'LTRIM w 1 0']],
+  ['RENAME of the watched key onto itself', ['RPUSH w a', 'WATCH w', 'RENAME w w']],
+  ['LPOP and RPOP of 0 elements', ['RPUSH w a', 'WATCH w', 'LPOP w 0', 'RPOP w 0']],
   ['LMOVE of a one-element list onto itself', ['RPUSH w a', 'WATCH w', 'LMOVE w w LEFT RIGHT']],
   ['XDEL of a missing ID', ['XADD w 1-1 f v', 'WATCH w', 'XDEL w 9-9']],
   ['XTRIM that removes nothing', ['XADD w 1-1 f v', 'WATCH w', 'XTRIM w MAXLEN 10']],
