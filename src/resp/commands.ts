@@ -4,7 +4,7 @@
 // subscriber mode, a read-only token). Replies and errors are Redis 7.0's.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { PubSubMessage, SubscriptionKind } from '../broker/pubsub';
-import { intArg, isWord } from '../commands/args';
+import { intArg, isWord, toInt64 } from '../commands/args';
 import { resolveRow } from '../commands/dispatch';
 import { keyId } from '../broker/keyspace';
 import {
@@ -130,6 +130,15 @@ type LocalHandler = (conn: Connection, args: Buffer[]) => Local | Promise<Local>
 
 function authenticate(conn: Connection, user: Buffer | null, pass: Buffer): Reply | null {
   const { token, readonlyToken } = conn.server;
+  if (!token && !readonlyToken && user !== null) {
+    // Without a password the default user is `nopass`: any password is good for it.
+    if (user.toString('latin1') !== 'default') {
+      return errorReply('WRONGPASS invalid username-password pair or user is disabled.', 401);
+    }
+    conn.readOnly = false;
+    conn.setAuthenticated(true);
+    return null;
+  }
   if (!token && !readonlyToken) {
     return errorReply(
       'ERR AUTH <password> called without any password configured for the default user. ' +
@@ -149,7 +158,8 @@ function authenticate(conn: Connection, user: Buffer | null, pass: Buffer): Repl
 }
 
 const auth: LocalHandler = (conn, args) => {
-  if (args.length < 2 || args.length > 3) return err(Errors.arity('auth'));
+  if (args.length < 2) return err(Errors.arity('auth'));
+  if (args.length > 3) return err(Errors.syntax());
   const failed =
     args.length === 3
       ? authenticate(conn, args[1] as Buffer, args[2] as Buffer)
@@ -173,12 +183,11 @@ function helloReply(conn: Connection): Reply {
 const hello: LocalHandler = (conn, args) => {
   let proto: 2 | 3 = conn.session.resp;
   if (args.length > 1) {
-    const v = Number((args[1] as Buffer).toString('latin1'));
-    if (!/^-?\d+$/.test((args[1] as Buffer).toString('latin1'))) {
-      return errorReply('ERR Protocol version is not an integer or out of range');
-    }
-    if (v !== 2 && v !== 3) return errorReply('NOPROTO unsupported protocol version');
-    proto = v;
+    // A long long as Redis's string2ll reads it: no leading zeros, no sign on 0, no overflow.
+    const v = toInt64(args[1] as Buffer);
+    if (v === null) return errorReply('ERR Protocol version is not an integer or out of range');
+    if (v !== 2n && v !== 3n) return errorReply('NOPROTO unsupported protocol version');
+    proto = v === 2n ? 2 : 3;
   }
   let name: Buffer | undefined;
   for (let i = 2; i < args.length; i++) {
@@ -227,7 +236,8 @@ const quit: LocalHandler = (conn) => {
   return OK;
 };
 
-const reset: LocalHandler = (conn) => {
+const reset: LocalHandler = (conn, args) => {
+  if (args.length !== 1) return badArity(conn, 'reset');
   conn.multi = null;
   unwatchAll(conn);
   conn.server.broker.pubsub.removeAll(conn);

@@ -563,3 +563,27 @@ async function checkAtomic(port: number, acked: ReadonlySet<number>, pool: numbe
     await c.close();
   }
 }
+
+/** Connection commands' argument checks without a password set (the default user: nopass). */
+const connectionScripts: [string, string[]][] = [
+  [
+    'AUTH without a password: the default user takes any password, others are refused',
+    ['AUTH default pw', 'AUTH nouser pw', 'AUTH a b c', 'AUTH pw', 'HELLO 2 AUTH nouser pw'],
+  ],
+  [
+    'HELLO reads its version as a long long: no leading zeros, no overflow',
+    ['HELLO 03', 'HELLO 9999999999999999999999', 'HELLO -1', 'HELLO 1', 'HELLO x'],
+  ],
+  ['RESET takes no arguments', ['RESET x', 'MULTI', 'RESET x', 'EXEC']],
+];
+
+describe('connection commands: byte for byte as redis-server', () => {
+  it.each(connectionScripts)('%s', async (_name, lines) => {
+    const script = lines.map(cmd);
+    const [fromRedis, fromSluice] = await Promise.all([
+      rawSession(servers.redis.port, script),
+      rawSession(servers.sluice.port, script),
+    ]);
+    expect(fromSluice).toEqual(fromRedis);
+  });
+});
