@@ -21,14 +21,23 @@ export class CommandError extends Error {
 const e = (text: string, status = 400) => new CommandError(text, status);
 const show = (b: Buffer | string) => (typeof b === 'string' ? b : b.toString('latin1'));
 
+/** processCommand's list of an unknown command's arguments: quoted, while under 128 bytes. */
+function argsText(args: readonly Buffer[]): string {
+  let out = '';
+  for (let i = 0; i < args.length && out.length < 128; i++) {
+    out += `'${show(args[i] as Buffer).slice(0, 128 - out.length)}' `;
+  }
+  return out;
+}
+
 export const Errors = {
   syntax: () => e('ERR syntax error'),
   wrongType: () => e('WRONGTYPE Operation against a key holding the wrong kind of value', 409),
   arity: (name: string) => e(`ERR wrong number of arguments for '${name.toLowerCase()}' command`),
   unknownCommand: (name: Buffer | string, args: readonly Buffer[]) =>
     e(
-      `ERR unknown command '${show(name)}', with args beginning with: ` +
-        args.map((a) => `'${show(a)}' `).join(''),
+      `ERR unknown command '${show(name).slice(0, 128)}', with args beginning with: ` +
+        argsText(args),
     ),
   unknownSubcommand: (sub: Buffer | string, container: string) =>
     e(`ERR unknown subcommand '${show(sub)}'. Try ${container.toUpperCase()} HELP.`),

@@ -36,7 +36,7 @@ export function resolveRow(table: CommandTable, args: readonly Buffer[]): Comman
   if (!first) throw Errors.other('ERR empty command');
   const name = commandName(first);
   const row = table.get(name);
-  if (!row) throw Errors.unknownCommand(first, args.slice(1, 21));
+  if (!row) throw Errors.unknownCommand(first, args.slice(1));
   if (!arityOk(row.arity, args.length)) throw Errors.arity(name);
   // A container called alone is the container itself (COMMAND), as Redis's lookupCommand.
   if (!row.subcommands || args.length === 1) return row;

@@ -81,6 +81,11 @@ describe('input that is not an error: as redis-server', () => {
     ['the two bytes after a bulk are not checked', '*2\r\n$4\r\nECHO\r\n$3\r\nfooXX'],
     ['inline commands with quotes and escapes', "ECHO \"a\\x41\\n\" 'b\\'c'\r\nPING x\n"],
     ['an unknown command names its arguments', 'NOPE "a b" c\r\n'],
+    [
+      'an unknown command names its arguments up to 128 bytes, and its name up to 128',
+      `${'N'.repeat(140)} ${Array.from({ length: 30 }, (_, i) => `a${i}`).join(' ')}\r\n` +
+        `NOPE ${'x'.repeat(100)} ${'y'.repeat(100)} z\r\n`,
+    ],
   ];
 
   it.each(samples)('%s', async (_name, bytes) => {
