@@ -13,7 +13,7 @@ import {
   type Reply,
 } from '../commands/reply';
 import { Errors, type CommandError } from '../errors';
-import { isWord } from '../commands/args';
+import { isWord, toInt64 } from '../commands/args';
 import type { RespConnection as Connection } from './types';
 
 type Local = Reply | Reply[] | null;
@@ -65,6 +65,56 @@ export function clientLine(c: Connection): string {
   return fields.map(([k, v]) => `${k}=${v}`).join(' ');
 }
 
+/** Redis's client types; this server has normal and pub/sub clients only. */
+const CLIENT_TYPES = new Set(['normal', 'master', 'replica', 'slave', 'pubsub']);
+
+/** A TYPE filter's test, or the error for an unknown type. */
+function typeFilter(value: string): ((c: Connection) => boolean) | Reply {
+  const type = value.toLowerCase();
+  if (!CLIENT_TYPES.has(type)) return errorReply(`ERR Unknown client type '${value}'`);
+  if (type === 'pubsub') return (c) => c.subscribed;
+  if (type === 'normal') return (c) => !c.subscribed;
+  return () => false;
+}
+
+/** Ends `victim`: at once, or, when it is the caller, once its replies are sent (as Redis). */
+function end(conn: Connection, victim: Connection): void {
+  if (victim === conn) conn.quitAfterReplies();
+  else victim.close();
+}
+
+type Filter = (c: Connection) => boolean;
+
+/** CLIENT KILL's filters from args[2..], checked as Redis does; a reply when one is bad. */
+function killFilters(args: Buffer[]): { filters: Filter[]; skipme: boolean } | Reply {
+  let skipme = true;
+  const filters: Filter[] = [];
+  for (let i = 2; i < args.length; i += 2) {
+    const value = args[i + 1]?.toString('latin1');
+    if (value === undefined) return err(Errors.syntax());
+    if (isWord(args[i], 'ID')) {
+      const id = toInt64(args[i + 1] as Buffer);
+      if (id === null || id <= 0n) return errorReply('ERR client-id should be greater than 0');
+      filters.push((c) => BigInt(c.id) === id);
+    } else if (isWord(args[i], 'ADDR'))
+      filters.push((c) => addr(c.socket.remoteAddress, c.socket.remotePort) === value);
+    else if (isWord(args[i], 'LADDR'))
+      filters.push((c) => addr(c.socket.localAddress, c.socket.localPort) === value);
+    else if (isWord(args[i], 'SKIPME')) {
+      const yes = value.toLowerCase();
+      if (yes !== 'yes' && yes !== 'no') return err(Errors.syntax());
+      skipme = yes === 'yes';
+    } else if (isWord(args[i], 'USER')) {
+      if (value !== 'default') return errorReply(`ERR No such user '${value}'`);
+    } else if (isWord(args[i], 'TYPE')) {
+      const f = typeFilter(value);
+      if (typeof f !== 'function') return f;
+      filters.push(f);
+    } else return err(Errors.syntax());
+  }
+  return { filters, skipme };
+}
+
 function kill(conn: Connection, args: Buffer[]): Local {
   const all = conn.server.connections();
   if (args.length === 3) {
@@ -72,33 +122,41 @@ function kill(conn: Connection, args: Buffer[]): Local {
     const target = args[2]?.toString('latin1');
     const victim = all.find((c) => addr(c.socket.remoteAddress, c.socket.remotePort) === target);
     if (!victim) return errorReply('ERR No such client');
-    victim.close();
+    end(conn, victim);
     return OK;
   }
+  const parsed = killFilters(args);
+  if (!('filters' in parsed)) return parsed;
   let killed = 0;
-  let skipme = true;
-  const filters: ((c: Connection) => boolean)[] = [];
-  for (let i = 2; i < args.length; i += 2) {
-    const value = args[i + 1]?.toString('latin1');
-    if (value === undefined) return err(Errors.syntax());
-    if (isWord(args[i], 'ID')) filters.push((c) => String(c.id) === value);
-    else if (isWord(args[i], 'ADDR'))
-      filters.push((c) => addr(c.socket.remoteAddress, c.socket.remotePort) === value);
-    else if (isWord(args[i], 'LADDR'))
-      filters.push((c) => addr(c.socket.localAddress, c.socket.localPort) === value);
-    else if (isWord(args[i], 'SKIPME')) skipme = value.toLowerCase() !== 'no';
-    else if (isWord(args[i], 'USER')) filters.push(() => value === 'default');
-    else if (isWord(args[i], 'TYPE')) filters.push((c) => (value === 'pubsub') === c.subscribed);
-    else return err(Errors.syntax());
-  }
   for (const c of all) {
-    if (skipme && c === conn) continue;
-    if (filters.every((f) => f(c))) {
-      c.close();
+    if (parsed.skipme && c === conn) continue;
+    if (parsed.filters.every((f) => f(c))) {
+      end(conn, c);
       killed++;
     }
   }
   return int(killed);
+}
+
+/** CLIENT LIST [TYPE type | ID id [id ...]]. */
+function list(conn: Connection, args: Buffer[]): Local {
+  let chosen = conn.server.connections();
+  if (args.length > 2) {
+    if (args.length === 4 && isWord(args[2], 'TYPE')) {
+      const f = typeFilter((args[3] as Buffer).toString('latin1'));
+      if (typeof f !== 'function') return f;
+      chosen = chosen.filter(f);
+    } else if (args.length >= 4 && isWord(args[2], 'ID')) {
+      const ids = new Set<bigint>();
+      for (const a of args.slice(3)) {
+        const id = toInt64(a);
+        if (id === null || id <= 0n) return errorReply('ERR Invalid client ID');
+        ids.add(id);
+      }
+      chosen = chosen.filter((c) => ids.has(BigInt(c.id)));
+    } else return err(Errors.syntax());
+  }
+  return verbatim(chosen.map((c) => `${clientLine(c)}\n`).join(''));
 }
 
 function unblock(conn: Connection, args: Buffer[]): Local {
@@ -114,9 +172,9 @@ function unblock(conn: Connection, args: Buffer[]): Local {
 
 function reply(conn: Connection, args: Buffer[]): Local {
   const mode = args[2]?.toString('latin1').toLowerCase();
-  if (args.length !== 3 || (mode !== 'on' && mode !== 'off' && mode !== 'skip')) {
-    return err(Errors.syntax());
-  }
+  if (mode !== 'on' && mode !== 'off' && mode !== 'skip') return err(Errors.syntax());
+  // SKIP while OFF changes nothing: the replies stay off.
+  if (mode === 'skip' && conn.replyMode === 'off') return null;
   conn.replyMode = mode;
   return mode === 'on' ? OK : null;
 }
@@ -147,46 +205,58 @@ const HELP = [
   '    Print this help.',
 ];
 
+/** Redis 7.0's arity of each CLIENT subcommand (negative: at least that many arguments). */
+const ARITY: Record<string, number> = {
+  id: 2,
+  getname: 2,
+  setname: 3,
+  info: 2,
+  list: -2,
+  kill: -3,
+  unblock: -3,
+  reply: 3,
+  'no-evict': 3,
+  'no-touch': 3,
+  setinfo: 4,
+  help: 2,
+};
+
 export function clientCommand(conn: Connection, args: Buffer[]): Local {
   if (args.length < 2) return err(Errors.arity('client'));
   const sub = (args[1] as Buffer).toString('latin1').toLowerCase();
+  const arity = ARITY[sub];
+  if (arity === undefined) return err(Errors.unknownSubcommand(args[1] as Buffer, 'client'));
   const n = args.length;
-  const wrong = () => err(Errors.subcommandSyntax(args[1] as Buffer, 'client'));
+  if (arity > 0 ? n !== arity : n < -arity) return err(Errors.arity(`client|${sub}`));
   switch (sub) {
     case 'id':
-      return n === 2 ? int(conn.id) : wrong();
+      return int(conn.id);
     case 'getname':
-      return n === 2 ? (conn.session.name ? bulk(conn.session.name) : NIL) : wrong();
+      return conn.session.name ? bulk(conn.session.name) : NIL;
     case 'setname': {
-      if (n !== 3) return wrong();
       const name = args[2] as Buffer;
       if (!validClientName(name)) return err(clientNameError());
       conn.session.name = name.length > 0 ? name : null;
       return OK;
     }
     case 'info':
-      return n === 2 ? verbatim(`${clientLine(conn)}\n`) : wrong();
+      return verbatim(`${clientLine(conn)}\n`);
     case 'list':
-      return verbatim(
-        conn.server
-          .connections()
-          .map((c) => `${clientLine(c)}\n`)
-          .join(''),
-      );
+      return list(conn, args);
     case 'kill':
-      return n >= 3 ? kill(conn, args) : wrong();
+      return kill(conn, args);
     case 'unblock':
-      return n >= 3 ? unblock(conn, args) : wrong();
+      return unblock(conn, args);
     case 'reply':
       return reply(conn, args);
     case 'no-evict':
-    case 'no-touch':
-      return n === 3 ? OK : wrong();
+    case 'no-touch': {
+      const on = (args[2] as Buffer).toString('latin1').toLowerCase();
+      return on === 'on' || on === 'off' ? OK : err(Errors.syntax());
+    }
     case 'setinfo':
-      return n === 4 ? OK : wrong();
-    case 'help':
-      return arr(HELP.map((l) => simple(l)));
+      return OK;
     default:
-      return err(Errors.unknownSubcommand(args[1] as Buffer, 'client'));
+      return arr(HELP.map((l) => simple(l)));
   }
 }

@@ -12,6 +12,7 @@ import {
   blockedScenario,
   eventually,
   rawSession,
+  RawConnection,
   resp,
   redisAndSluice,
   type BlockedScenario,
@@ -576,6 +577,65 @@ const connectionScripts: [string, string[]][] = [
   ],
   ['RESET takes no arguments', ['RESET x', 'MULTI', 'RESET x', 'EXEC']],
 ];
+
+/** CLIENT's argument checks: none of these kills a client (SKIPME is on, or the filter is bad). */
+const clientScripts: [string, string[]][] = [
+  [
+    'CLIENT subcommands with the wrong number of arguments',
+    ['CLIENT SETNAME', 'CLIENT SETNAME a b', 'CLIENT GETNAME x', 'CLIENT ID x', 'CLIENT INFO x'],
+  ],
+  ['more of them', ['CLIENT KILL', 'CLIENT UNBLOCK', 'CLIENT REPLY', 'CLIENT HELP x']],
+  [
+    'CLIENT KILL filters are checked',
+    ['CLIENT KILL ID abc', 'CLIENT KILL ID 0', 'CLIENT KILL TYPE foo', 'CLIENT KILL SKIPME maybe'],
+  ],
+  ['CLIENT KILL that matches nobody', ['CLIENT KILL USER nobody', 'CLIENT KILL ID 999999']],
+  ['CLIENT KILL of no replica', ['CLIENT KILL TYPE master', 'CLIENT KILL TYPE replica']],
+  [
+    'CLIENT LIST filters',
+    ['CLIENT LIST FOO', 'CLIENT LIST TYPE foo', 'CLIENT LIST ID abc', 'CLIENT LIST TYPE pubsub'],
+  ],
+  ['CLIENT LIST of no such client', ['CLIENT LIST ID 999999', 'CLIENT LIST TYPE master']],
+  ['CLIENT NO-EVICT takes ON or OFF', ['CLIENT NO-EVICT maybe', 'CLIENT NO-EVICT on']],
+  [
+    'CLIENT REPLY SKIP while OFF leaves the replies off',
+    ['CLIENT REPLY OFF', 'PING', 'CLIENT REPLY SKIP', 'PING 2', 'CLIENT REPLY ON', 'PING 3'],
+  ],
+];
+
+/** A client that kills itself: what it is sent before the close. */
+async function selfKill(port: number): Promise<{ text: string; closed: boolean }> {
+  const conn = await RawConnection.connect(port);
+  conn.send(resp('CLIENT', 'ID'));
+  await conn.waitFor((b) => b.includes('\r\n'));
+  const id = conn.text.slice(1).trim();
+  const sent = conn.text.length;
+  const kill = ['CLIENT', 'KILL', 'ID', id, 'SKIPME', 'no'];
+  // Not inside MULTI: there Redis cuts the EXEC reply short after the kill's (`*2 :1`, close).
+  conn.send(Buffer.concat([resp('PING'), resp(...kill), resp('PING')]));
+  await conn.ended;
+  return { text: conn.text.slice(sent), closed: conn.closed };
+}
+
+describe('CLIENT: byte for byte as redis-server', () => {
+  it.each(clientScripts)('%s', async (_name, lines) => {
+    const script = lines.map(cmd);
+    const [fromRedis, fromSluice] = await Promise.all([
+      rawSession(servers.redis.port, script),
+      rawSession(servers.sluice.port, script),
+    ]);
+    expect(fromSluice).toEqual(fromRedis);
+  });
+
+  it('a client that kills itself gets the replies before the kill, then is closed', async () => {
+    const [fromRedis, fromSluice] = await Promise.all([
+      selfKill(servers.redis.port),
+      selfKill(servers.sluice.port),
+    ]);
+    expect(fromRedis.closed).toBe(true);
+    expect(fromSluice).toEqual(fromRedis);
+  });
+});
 
 describe('connection commands: byte for byte as redis-server', () => {
   it.each(connectionScripts)('%s', async (_name, lines) => {
