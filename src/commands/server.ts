@@ -107,6 +107,8 @@ export interface ServerInfoSource {
   readonly bindAddress?: string;
   /** Connections refused (maxclients), when the front end counts them. */
   rejectedConnections?(): number;
+  /** CONFIG RESETSTAT: the front end's counters start again from zero. */
+  resetStats?(): void;
 }
 
 /** What INFO, CONFIG and COMMAND read from the dispatcher running them (Dispatcher has these). */
@@ -1063,7 +1065,9 @@ const configSet: Handler = (ctx, args) => {
 };
 
 const configResetStat: Handler = (ctx) => {
-  registered(ctx).host.stats.reset();
+  const { host } = registered(ctx);
+  host.stats.reset();
+  host.serverInfo?.resetStats?.();
   return OK;
 };
 

@@ -186,6 +186,9 @@ export class RespServer implements RespHost {
       connectedClients: () => resp.live.size,
       totalConnections: () => resp.totalConnections,
       pubsubClients: () => [...resp.live.values()].filter((c) => c.subscribed).length,
+      resetStats: () => {
+        resp.totalConnections = 0;
+      },
     };
     return resp;
   }

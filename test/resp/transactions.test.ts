@@ -11,6 +11,7 @@ import { mulberry32, randInt } from '../conformance/harness';
 import {
   blockedScenario,
   eventually,
+  plain,
   rawSession,
   RawConnection,
   resp,
@@ -645,5 +646,20 @@ describe('connection commands: byte for byte as redis-server', () => {
       rawSession(servers.sluice.port, script),
     ]);
     expect(fromSluice).toEqual(fromRedis);
+  });
+});
+
+describe('CONFIG RESETSTAT: as redis-server', () => {
+  it('counts connections received from zero again', async () => {
+    const got: string[] = [];
+    for (const port of [servers.redis.port, servers.sluice.port]) {
+      const client = await RespClient.connect(port);
+      await client.call('CONFIG', 'RESETSTAT');
+      const info = plain(await client.call('INFO', 'stats')) as string;
+      got.push(/total_connections_received:(\d+)/.exec(info)?.[1] ?? 'none');
+      await client.close();
+    }
+    expect(got[0]).toBe('0');
+    expect(got[1]).toEqual(got[0]);
   });
 });
