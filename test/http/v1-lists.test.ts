@@ -59,6 +59,7 @@ describe('push and pop', () => {
     expect((await push('q3', { values: [] })).status).toBe(400);
     expect((await push('q3', { values: [{ x: 1 }] })).status).toBe(400);
     expect((await push('q3', { values: ['a'], end: 'middle' })).status).toBe(400);
+    expect((await push('q3', { value: 'a', values: ['b'] })).status).toBe(400);
     expect((await pop('q3', { count: 0 })).status).toBe(400);
     expect((await pop('q3', { blockMs: -1 })).status).toBe(400);
     await s.call('POST', '/v1/streams/str/entries', { fields: { a: '1' } });

@@ -124,6 +124,9 @@ interface PushBody {
 async function push(deps: HttpDeps, request: FastifyRequest, reply: FastifyReply) {
   const b = request.body as PushBody;
   if (b.values === undefined && b.value === undefined) throw badRequest('values is required');
+  if (b.values !== undefined && b.value !== undefined) {
+    throw badRequest('give either value (one) or values (many), not both');
+  }
   const values =
     b.values === undefined ? [bytesParam(b.value, 'value')] : bytesList(b.values, 'values');
   const cmd = `${(b.end ?? 'left') === 'left' ? 'L' : 'R'}PUSH${b.onlyIfExists ? 'X' : ''}`;
