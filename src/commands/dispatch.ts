@@ -154,6 +154,7 @@ export class Dispatcher {
   observer: CommandObserver | null = null;
   /** Told of each write command that succeeded, with its keys (WATCH, notifications). */
   readonly writeObservers: WriteObserver[] = [];
+  /** Told of each command's first result while keyspace notifications are on (key misses). */
   readonly resultObservers: ResultObserver[] = [];
   /** While a transaction runs (exclusive()), other sessions' commands wait here. */
   private gate: Promise<void> | null = null;
@@ -471,34 +472,36 @@ export class Dispatcher {
         : await this.block(ctx, res, seen ?? this.broker.blocking.versionsOf(keys), locked);
       return finish(r);
     };
-    const observing = this.resultObservers.length > 0 && this.config.keyspaceEvents !== 0;
-    const observe = (r: HandlerResult) => {
-      for (const o of this.resultObservers) o(row.name, args, positions, session.db, r);
-    };
+    const observe =
+      this.resultObservers.length > 0 && this.config.keyspaceEvents !== 0
+        ? (r: HandlerResult) => {
+            for (const o of this.resultObservers) o(row.name, args, positions, session.db, r);
+          }
+        : null;
     let res: HandlerResult | Promise<HandlerResult>;
     try {
       res = locked ? this.broker.locks.run(keys, () => handler(ctx, args)) : handler(ctx, args);
     } catch (err) {
       const reply = toErrorReply(err);
-      if (observing) observe(reply);
+      observe?.(reply);
       return staged(reply);
     }
     if (res instanceof Promise) {
       return this.track(session, res)
         .then(
           (r) => {
-            if (observing) observe(r);
+            observe?.(r);
             return r.t === 'blocked' ? blocked(r) : finish(r);
           },
           (err: unknown) => {
             const reply = toErrorReply(err);
-            if (observing) observe(reply);
+            observe?.(reply);
             return staged(reply);
           },
         )
         .catch((err: unknown) => staged(toErrorReply(err)));
     }
-    if (observing) observe(res);
+    observe?.(res);
     if (res.t === 'blocked') {
       return blocked(res).catch((err: unknown) => staged(toErrorReply(err)));
     }
