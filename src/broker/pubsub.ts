@@ -5,7 +5,7 @@
 // restart, by design: a subscriber that is not connected misses what is published.
 import { globMatch } from './glob';
 
-export type PubSubMessage =
+export type PubSubMessage = (
   | { readonly kind: 'message'; readonly channel: Buffer; readonly payload: Buffer }
   | {
       readonly kind: 'pmessage';
@@ -13,7 +13,14 @@ export type PubSubMessage =
       readonly channel: Buffer;
       readonly payload: Buffer;
     }
-  | { readonly kind: 'smessage'; readonly channel: Buffer; readonly payload: Buffer };
+  | { readonly kind: 'smessage'; readonly channel: Buffer; readonly payload: Buffer }
+) & {
+  /**
+   * A keyspace notification that Redis fires after the reply of the command causing it: the
+   * session of that command, which gets the message after its reply (RESP3 pushes).
+   */
+  readonly afterReplyOf?: number;
+};
 
 /** A connection (RESP) or stream (SSE) that receives messages. */
 export interface Subscriber {
@@ -80,12 +87,14 @@ function deliverToPatterns(
   patterns: Map<string, Set<Subscriber>>,
   channel: Buffer,
   payload: Buffer,
+  afterReplyOf: number | undefined,
 ): number {
   let receivers = 0;
   for (const [pattern, psubs] of [...patterns]) {
     const pat = toBuf(pattern);
     if (!globMatch(pat, channel)) continue;
-    receivers += deliverAll(psubs, { kind: 'pmessage', pattern: pat, channel, payload });
+    const msg = { kind: 'pmessage', pattern: pat, channel, payload, afterReplyOf } as const;
+    receivers += deliverAll(psubs, msg);
   }
   return receivers;
 }
@@ -132,12 +141,14 @@ export class PubSub {
    * delivered, like Redis: a subscriber that a delivery cuts off (slow consumer) and leaves
    * its sets during the loop still counts, and nobody's set changes under the iteration.
    */
-  publish(channel: Buffer, payload: Buffer): number {
+  publish(channel: Buffer, payload: Buffer, afterReplyOf?: number): number {
     let receivers = 0;
     const subs = this.registries.channel.byName.get(channel.toString('latin1'));
-    if (subs) receivers += deliverAll(subs, { kind: 'message', channel, payload });
+    if (subs) receivers += deliverAll(subs, { kind: 'message', channel, payload, afterReplyOf });
     const patterns = this.registries.pattern.byName;
-    if (patterns.size > 0) receivers += deliverToPatterns(patterns, channel, payload);
+    if (patterns.size > 0) {
+      receivers += deliverToPatterns(patterns, channel, payload, afterReplyOf);
+    }
     this.delivered += receivers;
     return receivers;
   }

@@ -95,6 +95,8 @@ export interface WriteDone {
   readonly before: readonly unknown[] | null;
   /** Events its handler noted (Ctx.events). */
   readonly noted: readonly NotedEvent[] | null;
+  /** The session that ran it. */
+  readonly sessionId: number;
 }
 
 /**
@@ -328,7 +330,14 @@ export class Dispatcher {
       const args = calls[i] as readonly Buffer[];
       const reply = r instanceof Thrown ? toErrorReply(r.err) : r;
       if (reply.t !== 'error') {
-        const done = { args, reply, db: session.db, before: null, noted: null };
+        const done = {
+          args,
+          reply,
+          db: session.db,
+          before: null,
+          noted: null,
+          sessionId: session.id,
+        };
         for (const w of this.writeObservers) w(row.name, keys, done);
       }
       return stagedRow(row, reply, ctx, t0);
@@ -456,7 +465,8 @@ export class Dispatcher {
         : null;
     const finish = (res: Reply): Staged => {
       if (locked && res.t !== 'error') {
-        const done = { args, reply: res, db: session.db, before, noted: ctx.events };
+        const noted = ctx.events;
+        const done = { args, reply: res, db: session.db, before, noted, sessionId: session.id };
         for (const w of this.writeObservers) w(row.name, keys, done);
       }
       return staged(res);
@@ -472,12 +482,7 @@ export class Dispatcher {
         : await this.block(ctx, res, seen ?? this.broker.blocking.versionsOf(keys), locked);
       return finish(r);
     };
-    const observe =
-      this.resultObservers.length > 0 && this.config.keyspaceEvents !== 0
-        ? (r: HandlerResult) => {
-            for (const o of this.resultObservers) o(row.name, args, positions, session.db, r);
-          }
-        : null;
+    const observe = this.resultObserver(row.name, args, positions, session.db);
     let res: HandlerResult | Promise<HandlerResult>;
     try {
       res = locked ? this.broker.locks.run(keys, () => handler(ctx, args)) : handler(ctx, args);
@@ -510,6 +515,14 @@ export class Dispatcher {
     } catch (err) {
       return staged(toErrorReply(err));
     }
+  }
+
+  /** What tells resultObservers of a command's first result; null while they need not know. */
+  private resultObserver(cmd: string, args: readonly Buffer[], positions: number[], db: number) {
+    if (this.resultObservers.length === 0 || this.config.keyspaceEvents === 0) return null;
+    return (r: HandlerResult) => {
+      for (const o of this.resultObservers) o(cmd, args, positions, db, r);
+    };
   }
 
   /** A blocked command's retry, under its keys' locks when it writes. */

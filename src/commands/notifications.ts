@@ -204,14 +204,49 @@ function keyMissEvents(cmd: string, keys: readonly Buffer[], missing: (k: Buffer
   return cmd === 'xread' ? [...events, ...events] : events;
 }
 
-function publish(broker: Broker, flags: number, db: number, events: readonly Event[]): void {
+const POPS = new Set(['lpop', 'rpop', 'del']);
+
+/**
+ * The events Redis 7.0 fires after the command has added its reply (pushGenericCommand,
+ * xaddCommand... reply first; DEL, LREM, XDEL, XTRIM, RENAME... notify first): the client that
+ * ran the command and subscribed gets these pushes after its reply.
+ */
+const AFTER_REPLY: Record<string, ReadonlySet<string>> = {
+  lpush: new Set(['lpush']),
+  rpush: new Set(['rpush']),
+  lpushx: new Set(['lpush']),
+  rpushx: new Set(['rpush']),
+  lset: new Set(['lset']),
+  ...Object.fromEntries(
+    ['lpop', 'rpop', 'lmpop', 'blpop', 'brpop', 'blmpop', 'lmove', 'blmove'].map((c) => [c, POPS]),
+  ),
+  rpoplpush: POPS,
+  brpoplpush: POPS,
+  xadd: new Set(['xadd', 'xtrim']),
+  'xgroup|create': new Set(['xgroup-create']),
+  'xgroup|setid': new Set(['xgroup-setid']),
+  'xgroup|destroy': new Set(['xgroup-destroy']),
+  xsetid: new Set(['xsetid']),
+};
+
+/** Publishes `events`; `after` says which come after the reply of session `origin`'s command. */
+function publish(
+  broker: Broker,
+  flags: number,
+  db: number,
+  events: readonly Event[],
+  after?: { readonly events: ReadonlySet<string>; readonly origin: number },
+): void {
   for (const [cls, event, key] of events) {
     if (!(flags & cls)) continue;
+    const origin = after?.events.has(event) ? after.origin : undefined;
     if (flags & K.keyspace) {
       const channel = Buffer.concat([Buffer.from(`__keyspace@${db}__:`), key]);
-      broker.pubsub.publish(channel, Buffer.from(event));
+      broker.pubsub.publish(channel, Buffer.from(event), origin);
     }
-    if (flags & K.keyevent) broker.pubsub.publish(Buffer.from(`__keyevent@${db}__:${event}`), key);
+    if (flags & K.keyevent) {
+      broker.pubsub.publish(Buffer.from(`__keyevent@${db}__:${event}`), key, origin);
+    }
   }
 }
 
@@ -224,7 +259,9 @@ export function installKeyspaceNotifications(dispatcher: Dispatcher): void {
     const events = listEvents(cmd, done) ?? streamEvents(cmd, done) ?? genericEvents(cmd, done);
     const all = [...newKeyEvents(cmd, done), ...events, ...(done.noted ?? [])];
     if (all.length === 0) return;
-    publish(broker, flags, done.db, [...all, ...emptiedEvents(broker, done, events)]);
+    const late = AFTER_REPLY[cmd];
+    const after = late ? { events: late, origin: done.sessionId } : undefined;
+    publish(broker, flags, done.db, [...all, ...emptiedEvents(broker, done, events)], after);
   });
   dispatcher.resultObservers.push((cmd, args, positions, db, result) => {
     const flags = dispatcher.config.keyspaceEvents;

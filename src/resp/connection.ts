@@ -74,6 +74,8 @@ export class Connection implements RespConnection {
   private softOverSinceMs = 0;
   /** Replies staged since the last turn of the event loop that wait for durability. */
   private durableRun: Waiting[] | null = null;
+  /** While a command of this connection runs: its own notifications that follow its reply. */
+  private heldPushes: PubSubMessage[] | null = null;
 
   constructor(
     readonly id: number,
@@ -246,10 +248,19 @@ export class Connection implements RespConnection {
       this.push(local);
       return undefined;
     }
+    this.heldPushes = [];
     const staged = this.stageCommand(args);
-    if (staged instanceof Promise) return staged.then((s) => this.pushStaged(s));
-    this.pushStaged(staged);
+    if (staged instanceof Promise) return staged.then((s) => this.pushOwnReply(s));
+    this.pushOwnReply(staged);
     return undefined;
+  }
+
+  /** The reply of the command runOne ran, then the notifications it held back for after it. */
+  private pushOwnReply(staged: Staged): void {
+    const held = this.heldPushes;
+    this.heldPushes = null;
+    this.pushStaged(staged);
+    if (held) for (const msg of held) this.deliver(msg);
   }
 
   /** Runs a command through the dispatcher up to its reply (not its durability). */
@@ -389,6 +400,11 @@ export class Connection implements RespConnection {
 
   deliver(msg: PubSubMessage): void {
     if (this.closed) return;
+    // As Redis: the command's reply first, then what it notified after replying.
+    if (msg.afterReplyOf === this.id && this.heldPushes) {
+      this.heldPushes.push(msg);
+      return;
+    }
     this.push(pushReply(msg));
     this.checkPubSubLimits();
   }

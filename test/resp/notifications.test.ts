@@ -67,7 +67,56 @@ const scripts: [string, string, string[]][] = [
   ],
 ];
 
+/**
+ * RESP3, one connection subscribed to every channel running `lines`: per command, the frames it
+ * got (pushes marked) up to the reply of a PING sent after it.
+ */
+async function ownEvents(port: number, lines: readonly string[]) {
+  const conn = await ReplyStream.connect(port, 3);
+  try {
+    await conn.call('FLUSHALL');
+    await conn.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
+    await conn.call('PSUBSCRIBE', '__key*');
+    const out: unknown[] = [];
+    for (const line of lines) {
+      conn.send(...line.split(' '));
+      conn.send('PING');
+      const frames: unknown[] = [line];
+      for (;;) {
+        const f = await conn.next();
+        if (f.t === 'simple' && f.v === 'PONG') break;
+        frames.push(f.t === 'push' ? ['push', ...(plain(f) as unknown[]).slice(2)] : plain(f));
+      }
+      out.push(frames);
+    }
+    await conn.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+    return out;
+  } finally {
+    await conn.close();
+  }
+}
+
 describe('keyspace notifications: as redis-server', () => {
+  it('a RESP3 client gets its own events around its reply as Redis orders them', async () => {
+    const lines = [
+      ...['LPUSH q a b c', 'RPUSH q d', 'LSET q 0 x', 'LPOP q', 'RPOP q 1', 'LREM q 0 b'],
+      ...[
+        'LMOVE q r LEFT RIGHT',
+        'RPOPLPUSH q r',
+        'LTRIM r 0 0',
+        'LPUSHX r y',
+        'LINSERT r BEFORE y z',
+      ],
+      ...['XADD s 1-1 f v', 'XADD s MAXLEN 1 2-1 f v', 'XDEL s 1-1', 'XTRIM s MAXLEN 0'],
+      ...['XGROUP CREATE s g $', 'XGROUP SETID s g 0', 'XGROUP CREATECONSUMER s g c'],
+      ...['XGROUP DELCONSUMER s g c', 'XGROUP DESTROY s g', 'XSETID s 5-5', 'RENAME s t'],
+      ...['DEL t r', 'LPUSH m 1', 'LMPOP 1 m LEFT'],
+    ];
+    const fromRedis = await ownEvents(servers.redis.port, lines);
+    const fromSluice = await ownEvents(servers.sluice.port, lines);
+    expect(fromSluice).toEqual(fromRedis);
+  });
+
   it.each(scripts)('%s', async (_name, flags, lines) => {
     const fromRedis = await eventsOf(servers.redis.port, flags, lines);
     const fromSluice = await eventsOf(servers.sluice.port, flags, lines);
