@@ -216,13 +216,18 @@ function wakeSwapped(ctx: Ctx, a: number, b: number): void {
   for (const id of woken) blocking.signal(id);
 }
 
+/** RENAME k k: Redis answers at once, changing (and announcing, and touching) nothing. */
+export function renamesOntoItself(args: readonly Buffer[]): boolean {
+  return (args[1] as Buffer).equals(args[2] as Buffer);
+}
+
 /** RENAME and RENAMENX (renameGenericCommand): a stream's files and groups move with it. */
 async function rename(ctx: Ctx, args: readonly Buffer[], nx: boolean): Promise<Reply> {
   const from = args[1] as Buffer;
   const to = args[2] as Buffer;
   const keyspace = ctx.broker.keyspace;
   if (!keyspace.get(ctx.db, from)) throw Errors.noSuchKey();
-  if (from.equals(to)) return nx ? int(0) : OK;
+  if (renamesOntoItself(args)) return nx ? int(0) : OK;
   if (keyspace.get(ctx.db, to)) {
     if (nx) return int(0);
     await keyspace.delete(ctx.db, to);

@@ -8,6 +8,7 @@ import type { Broker } from '../broker/broker';
 import type { Dispatcher, WriteDone } from './dispatch';
 import type { NotedEvent } from './context';
 import type { Reply } from './reply';
+import { renamesOntoItself } from './generic';
 import { KeyspaceEvents as K } from './keyspace-events';
 
 type Event = NotedEvent;
@@ -116,9 +117,8 @@ function genericEvents(cmd: string, d: WriteDone): Event[] {
         .map((k) => [K.generic, 'del', k] as Event);
     case 'rename':
     case 'renamenx':
-      // A key renamed onto itself is left alone, unannounced.
       if (d.reply.t === 'int' && Number(d.reply.v) === 0) return [];
-      if ((d.args[1] as Buffer).equals(d.args[2] as Buffer)) return [];
+      if (renamesOntoItself(d.args)) return [];
       return [
         [K.generic, 'rename_from', d.args[1] as Buffer],
         [K.generic, 'rename_to', d.args[2] as Buffer],
@@ -158,9 +158,8 @@ const MAKES_KEY: Record<string, { readonly arg: number; readonly pos: number }> 
 function newKeyEvents(cmd: string, d: WriteDone): Event[] {
   if (d.reply.t === 'error' || isNull(d.reply)) return [];
   if (cmd === 'rename' || cmd === 'renamenx') {
-    const [, from, to] = d.args as Buffer[];
     if (d.reply.t === 'int' && Number(d.reply.v) === 0) return [];
-    return (from as Buffer).equals(to as Buffer) ? [] : [[K.newKey, 'new', to as Buffer]];
+    return renamesOntoItself(d.args) ? [] : [[K.newKey, 'new', d.args[2] as Buffer]];
   }
   const makes = MAKES_KEY[cmd];
   if (!makes || !d.before || d.before[makes.pos] !== undefined) return [];
@@ -185,6 +184,8 @@ const KEY_MISS_READS = new Set([
   'xack',
   'xclaim',
   'xautoclaim',
+  'xread',
+  'xreadgroup',
 ]);
 
 /** The errors a command answers because its key is missing (the lookup was made). */
@@ -196,8 +197,6 @@ const missErrors = (text: string) => text.startsWith('NOGROUP') || text === 'ERR
  * ID, then reading); XREADGROUP stops at the first missing key (NOGROUP).
  */
 function keyMissEvents(cmd: string, keys: readonly Buffer[], missing: (k: Buffer) => boolean) {
-  const reads = KEY_MISS_READS.has(cmd) || cmd === 'xread' || cmd === 'xreadgroup';
-  if (!reads) return [];
   const missed = keys.filter(missing);
   if (cmd === 'xreadgroup') missed.splice(1);
   const events = missed.map((k) => [K.keyMiss, 'keymiss', k] as Event);
@@ -266,7 +265,7 @@ export function installKeyspaceNotifications(dispatcher: Dispatcher): void {
   dispatcher.resultObservers.push((cmd, args, positions, db, result) => {
     const flags = dispatcher.config.keyspaceEvents;
     if (!(flags & K.keyMiss) || !(flags & (K.keyspace | K.keyevent))) return;
-    if (result.t === 'error' && !missErrors(result.v)) return;
+    if (!KEY_MISS_READS.has(cmd) || (result.t === 'error' && !missErrors(result.v))) return;
     const keys = positions.map((i) => args[i] as Buffer);
     const events = keyMissEvents(cmd, keys, (k) => broker.keyspace.get(db, k) === undefined);
     if (events.length > 0) publish(broker, flags, db, events);

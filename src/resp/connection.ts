@@ -74,8 +74,9 @@ export class Connection implements RespConnection {
   private softOverSinceMs = 0;
   /** Replies staged since the last turn of the event loop that wait for durability. */
   private durableRun: Waiting[] | null = null;
-  /** While a command of this connection runs: its own notifications that follow its reply. */
-  private heldPushes: PubSubMessage[] | null = null;
+  /** While runOne's command runs; its own notifications that follow its reply wait in `held`. */
+  private ownCommandRunning = false;
+  private held: PubSubMessage[] | null = null;
 
   constructor(
     readonly id: number,
@@ -248,7 +249,7 @@ export class Connection implements RespConnection {
       this.push(local);
       return undefined;
     }
-    this.heldPushes = [];
+    this.ownCommandRunning = true;
     const staged = this.stageCommand(args);
     if (staged instanceof Promise) return staged.then((s) => this.pushOwnReply(s));
     this.pushOwnReply(staged);
@@ -257,8 +258,9 @@ export class Connection implements RespConnection {
 
   /** The reply of the command runOne ran, then the notifications it held back for after it. */
   private pushOwnReply(staged: Staged): void {
-    const held = this.heldPushes;
-    this.heldPushes = null;
+    const held = this.held;
+    this.ownCommandRunning = false;
+    this.held = null;
     this.pushStaged(staged);
     if (held) for (const msg of held) this.deliver(msg);
   }
@@ -401,8 +403,8 @@ export class Connection implements RespConnection {
   deliver(msg: PubSubMessage): void {
     if (this.closed) return;
     // As Redis: the command's reply first, then what it notified after replying.
-    if (msg.afterReplyOf === this.id && this.heldPushes) {
-      this.heldPushes.push(msg);
+    if (msg.afterReplyOf === this.id && this.ownCommandRunning) {
+      (this.held ??= []).push(msg);
       return;
     }
     this.push(pushReply(msg));
