@@ -478,7 +478,10 @@ async function replaySegment(
   const fd = await io.open(seg.path, 'r');
   try {
     const size = await io.fileSize(fd);
-    const index = isLast ? (seg.activeIndex() ?? new SparseIndex()) : null;
+    // The segment a checkpoint covered carries that checkpoint's index, which is extended by
+    // the frames replayed after it even when the segment is sealed now (a roll followed): kept
+    // as it was, it would lack those frames and reads through it would miss them.
+    const index = seg.activeIndex() ?? (isLast ? new SparseIndex() : null);
     let lastIndexed = index && index.length > 0 ? index.position(index.length - 1) : -1;
     let runStart = -1;
     const result = await scanSegment(ctx, fd, from, size, (buf, start, header, pos) => {

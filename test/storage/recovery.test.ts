@@ -903,6 +903,32 @@ describe('segments', () => {
     await again.store.close();
   });
 
+  it('a crash after a roll, before its checkpoint: backward reads see all', async () => {
+    // The newest checkpoint on disk was taken while segment 1 held no entry (an empty index);
+    // the one the roll drafted was never written. Recovery must not keep that stale index.
+    const live = path.join(tmp, 'live');
+    const { store, log } = await open(live);
+    await log.checkpoint();
+    const root = path.join(tmp, 'crashed');
+    let n = 1;
+    let before = await stateOf(log);
+    while (log.segments.length < 2) {
+      before = await stateOf(log);
+      await log.append(() => [entryOf(n++)]);
+    }
+    await crashCopy(log, live, root);
+    await store.close();
+    const numbers = await checkpointNumbers(root);
+    await fs.rm(path.join(streamDir(root), `checkpoint.${numbers.at(-1)}`));
+    await fs.truncate(segPath(root, 2), 0);
+    const { store: s2, log: l2, report } = await open(root);
+    expect(report.labels).toContain('EMPTY_SEGMENT');
+    expect(await stateOf(l2)).toEqual(before);
+    const last = await l2.read(StreamId.ZERO, StreamId.MAX, 1, true);
+    expect(last.map((e) => e.id.toString())).toEqual([before.lastId]);
+    await s2.close();
+  });
+
   it('ID_REGRESSION: a valid frame whose IDs go backwards refuses to start', async () => {
     const fx = await buildFlipFixture(2);
     const root = path.join(tmp, 'work');
