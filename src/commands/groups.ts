@@ -151,6 +151,7 @@ const xgroupDelConsumer: Handler = async (ctx, args) => {
   const v = a.value as StreamValue;
   const done = await v.groups.deleteConsumer(v.log, a.group as Group, args[4] as Buffer);
   ctx.afterDurable(v.log, done.seq);
+  if (done.seq > 0) ctx.noteEvent(KeyspaceEvents.stream, 'xgroup-delconsumer', args[2] as Buffer);
   return int(done.pending);
 };
 

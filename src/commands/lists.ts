@@ -96,6 +96,11 @@ function pushCommand(side: Side, onlyIfExists: boolean): Handler {
   };
 }
 
+/** LPOP/RPOP k 0: an empty array, and nothing popped (no event, WATCH not touched). */
+export function popsNothing(cmd: string, reply: Reply): boolean {
+  return (cmd === 'lpop' || cmd === 'rpop') && reply.t === 'array' && reply.v.length === 0;
+}
+
 function popCommand(side: Side, name: string): Handler {
   return (ctx, args) => {
     if (args.length > 3) throw Errors.arity(name);

@@ -9,6 +9,7 @@ import type { Dispatcher, WriteDone } from './dispatch';
 import type { NotedEvent } from './context';
 import type { Reply } from './reply';
 import { renamesOntoItself } from './generic';
+import { popsNothing } from './lists';
 import { KeyspaceEvents as K } from './keyspace-events';
 
 type Event = NotedEvent;
@@ -54,7 +55,7 @@ function listEvents(cmd: string, d: WriteDone): Event[] | null {
       return d.before?.[0] ? [[K.list, 'ltrim', k1]] : [];
     case 'lpop':
     case 'rpop':
-      return isNull(r) ? [] : [[K.list, cmd, k1]];
+      return isNull(r) || popsNothing(cmd, r) ? [] : [[K.list, cmd, k1]];
     case 'blpop':
     case 'brpop': {
       const key = replyKey(r);
@@ -83,7 +84,6 @@ const XGROUP_EVENTS: Record<string, string> = {
   'xgroup|setid': 'xgroup-setid',
   'xgroup|destroy': 'xgroup-destroy',
   'xgroup|createconsumer': 'xgroup-createconsumer',
-  'xgroup|delconsumer': 'xgroup-delconsumer',
 };
 
 function streamEvents(cmd: string, d: WriteDone): Event[] | null {
@@ -101,7 +101,9 @@ function streamEvents(cmd: string, d: WriteDone): Event[] | null {
     default: {
       const event = XGROUP_EVENTS[cmd];
       if (!event) return null;
-      const changed = r.t !== 'int' || Number(r.v) > 0 || cmd === 'xgroup|delconsumer';
+      // DELCONSUMER notes its event itself, only when the consumer existed (its reply is the
+      // pending count either way).
+      const changed = r.t !== 'int' || Number(r.v) > 0;
       return changed ? [[K.stream, event, d.args[2] as Buffer]] : [];
     }
   }

@@ -10,6 +10,7 @@ import type { Logger } from '../../storage/errors';
 import { Connection } from './connection';
 import { localCommand } from './commands';
 import { renamesOntoItself } from '../commands/generic';
+import { popsNothing } from '../commands/lists';
 import { REDIS_VERSION } from '../commands/server';
 import type { RespConnection, RespHost } from './types';
 
@@ -97,11 +98,8 @@ const NEVER_MODIFY = new Set(['xack', 'xreadgroup', 'xsetid', 'xclaim', 'xautocl
  */
 function modifiesKeys(cmd: string, args: readonly Buffer[], reply: Reply): boolean {
   if (NEVER_MODIFY.has(cmd) || cmd.startsWith('xgroup|')) return false;
-  // RENAME k k changes nothing; LPOP k 0 answers an empty array and pops nothing.
   if (cmd === 'rename' && renamesOntoItself(args)) return false;
-  if ((cmd === 'lpop' || cmd === 'rpop') && reply.t === 'array' && reply.v.length === 0) {
-    return false;
-  }
+  if (popsNothing(cmd, reply)) return false;
   if (reply.t === 'int') return reply.v > 0;
   return reply.t !== 'null' && reply.t !== 'nullarray';
 }

@@ -65,6 +65,16 @@ const scripts: [string, string, string[]][] = [
       ...['LPUSHX h 1', 'RENAMENX a e'],
     ],
   ],
+  [
+    'writes that change nothing fire nothing: pops of 0, a missing consumer',
+    'KEA',
+    [
+      ...['RPUSH k a b', 'LPOP k 0', 'RPOP k 0', 'LPOP k 1', 'XADD s 1-1 f v'],
+      ...['XGROUP CREATE s g 0', 'XGROUP DELCONSUMER s g nobody', 'XGROUP CREATECONSUMER s g c'],
+      ...['XGROUP CREATECONSUMER s g c', 'XGROUP DELCONSUMER s g c', 'XGROUP DELCONSUMER s g c'],
+      ...['LREM k 0 zz', 'XDEL s 9-9', 'XTRIM s MAXLEN 5', 'LPUSHX nothing a', 'DEL nothing'],
+    ],
+  ],
 ];
 
 /**
