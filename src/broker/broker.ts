@@ -40,12 +40,9 @@ export class Broker {
     });
     keyspace.attach(store);
     let blocking: Blocking | null = null;
-    const lists = new Lists(
-      keyspace,
-      (db, id) => blocking?.signal(String.fromCharCode(db) + id),
-      options.logger ?? silentLogger,
-    );
+    const lists = new Lists(keyspace, (db, id) => blocking?.signal(String.fromCharCode(db) + id));
     let journal: Journal;
+    keyspace.beginListReplay();
     try {
       journal = await Journal.open(store.dataDir.journalDir, lists, {
         fsync: options.fsync,
@@ -57,6 +54,12 @@ export class Broker {
     } catch (err) {
       await store.close();
       throw err;
+    }
+    const dropped = keyspace.endListReplay();
+    if (dropped > 0) {
+      (options.logger ?? silentLogger).warn('journal lists at keys that hold a stream: dropped', {
+        lists: dropped,
+      });
     }
     lists.attach(journal);
     keyspace.lists = lists;

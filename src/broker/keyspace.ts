@@ -348,23 +348,61 @@ export class Keyspace implements ListHost {
     return this.db(db).get(id)?.type;
   }
 
+  /**
+   * While the journal replays (see beginListReplay), lists at keys that hold a stream: by
+   * physical database and id, so swaps replayed meanwhile leave them where their data is.
+   */
+  private shadow: Map<string, ListValue> | null = null;
+
+  private shadowKey(db: number, id: string): string | null {
+    if (!this.shadow || this.db(db).get(id)?.type !== 'stream') return null;
+    return String.fromCharCode(this.physicalDb(db)) + id;
+  }
+
   listById(db: number, id: string): ListValue | undefined {
     const v = this.db(db).get(id);
-    return v?.type === 'list' ? v : undefined;
+    if (v?.type === 'list') return v;
+    const shadowed = this.shadowKey(db, id);
+    return shadowed === null ? undefined : this.shadow?.get(shadowed);
   }
 
   putList(db: number, id: string, value: ListValue): void {
+    const shadowed = this.shadowKey(db, id);
+    if (shadowed !== null) return void this.shadow?.set(shadowed, value);
     assert(this.db(db).get(id)?.type !== 'stream', 'list put over a stream');
     this.put(db, id, value);
   }
 
   removeList(db: number, id: string): void {
+    const shadowed = this.shadowKey(db, id);
+    if (shadowed !== null && this.shadow?.delete(shadowed)) return;
     assert(this.db(db).get(id)?.type === 'list', 'removed list missing');
     this.remove(db, id);
   }
 
   *listsOf(db: number): Generator<[string, ListValue]> {
     for (const [id, v] of this.db(db)) if (v.type === 'list') yield [id, v];
+    if (!this.shadow) return;
+    const physical = String.fromCharCode(this.physicalDb(db));
+    for (const [key, v] of this.shadow) if (key[0] === physical) yield [key.slice(1), v];
+  }
+
+  /**
+   * The journal replays after the streams were opened, so a key may hold a stream the list ops
+   * replayed onto it predate: a list deleted, then the key made a stream (the DEL was lost if
+   * a power cut took the end of an `everysec` journal). Such lists are kept aside while the
+   * journal replays, so every op touching them still applies in full (an LMOVE from another
+   * list, say, still takes its element), and dropped at the end: the stream wins.
+   */
+  beginListReplay(): void {
+    this.shadow = new Map();
+  }
+
+  /** Ends the replay: lists still at keys that hold a stream are dropped; returns how many. */
+  endListReplay(): number {
+    const dropped = this.shadow?.size ?? 0;
+    this.shadow = null;
+    return dropped;
   }
 
   /** Lists in every database (start-up report, metrics). */

@@ -8,7 +8,6 @@
 import assert from 'node:assert';
 import Denque from 'denque';
 import type { Journal, JournalOwner } from '../../storage/journal';
-import type { Logger } from '../../storage/errors';
 import {
   ALL_DBS,
   decodeChunk,
@@ -43,8 +42,6 @@ export class ListValue {
 /** What the lists need of the keyspace: keys are latin1 ids within a database. */
 export interface ListHost {
   readonly databases: number;
-  /** The type of the value at the key, undefined when absent. */
-  typeOf(db: number, id: string): string | undefined;
   listById(db: number, id: string): ListValue | undefined;
   putList(db: number, id: string, value: ListValue): void;
   removeList(db: number, id: string): void;
@@ -79,7 +76,6 @@ export class Lists implements JournalOwner {
     private readonly host: ListHost,
     /** A list at (db, id) got values: blocked clients may be served. */
     private readonly onPushed: (db: number, id: string) => void,
-    private readonly logger: Logger,
   ) {}
 
   attach(journal: Journal): void {
@@ -354,15 +350,9 @@ export class Lists implements JournalOwner {
   }
 
   private applyOp(op: ListOp): void {
-    if (op.op === 'swap') return this.applySwap(op);
-    // A key holding a stream wins over list ops replayed onto it: under `everysec` a power
-    // loss can lose the journal's DEL of a list whose key a stream then took.
-    const key = op.op === 'move' ? op.dst : op.op === 'rename' ? op.to : 'key' in op ? op.key : '';
-    if (op.op !== 'flush' && this.host.typeOf(op.db, key) === 'stream') {
-      this.logger.warn('journal op on a key that holds a stream: skipped', { op: op.op });
-      return;
-    }
     switch (op.op) {
+      case 'swap':
+        return this.applySwap(op);
       case 'push':
         return void this.applyPush(op);
       case 'pop':
@@ -398,11 +388,6 @@ export class Lists implements JournalOwner {
     if (decoded.kind === 'databases') return this.host.setPermutation(decoded.physical);
     for (const part of decoded.lists) {
       const db = this.host.logicalDb(part.db);
-      // A stream wins here too (see applyOp): the list's DEL comes later in the log, or was lost.
-      if (this.host.typeOf(db, part.key) === 'stream') {
-        this.logger.warn('journal snapshot list at a key that holds a stream: skipped', { db });
-        continue;
-      }
       const list = part.continues ? this.host.listById(db, part.key) : undefined;
       if (list) for (const v of part.values) list.items.push(v);
       else if (part.values.length > 0)
