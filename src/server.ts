@@ -162,6 +162,9 @@ export class SluiceServer {
     const cut = setTimeout(() => this.app.server.closeAllConnections(), CLOSE_GRACE_MS);
     await Promise.all([this.app.close(), this.resp?.close()]);
     clearTimeout(cut);
+    // A command whose connection just closed may still be at work (an EXEC between its stream
+    // writes and its list writes): it finishes before the storage it writes to closes.
+    await deps.dispatcher?.exclusive(() => Promise.resolve());
     await deps.broker?.close();
   }
 }
