@@ -351,6 +351,7 @@ export class Journal {
         await this.writeBatch(batch);
         this.maybeCompact();
       }
+      this.settleWaiters();
     } catch (err) {
       this.fail(err);
     } finally {
@@ -373,11 +374,16 @@ export class Journal {
     }
     if (this.settings.fsync === 'always' || this.syncDue()) {
       this.syncRequested = false;
-      await this.io.fdatasync(this.fd);
-      this.syncedSeq = this.writtenSeq;
+      const synced = this.writtenSeq;
+      const sync = this.io.fdatasync(this.fd);
+      // The previous batch's waiters (durable already) are answered while this one syncs, so
+      // the disk is not idle while their replies go out; this batch's wait for the next
+      // batch's fdatasync to start, or for the writer to find nothing more to do (flush()).
+      this.settleWaiters();
+      await sync;
+      this.syncedSeq = synced;
       this.syncedBytes = this.size;
-    }
-    this.settleWaiters();
+    } else this.settleWaiters();
   }
 
   /**

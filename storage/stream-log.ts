@@ -592,6 +592,7 @@ export class StreamLog {
         this.pending = [];
         await this.writeBatch(batch);
       }
+      this.settleWaiters();
     } catch (err) {
       await this.fail(err);
     } finally {
@@ -644,11 +645,16 @@ export class StreamLog {
     this.writtenSeq = lastSeq;
     if (this.options.fsync === 'always' || this.syncRequested || drafts.length > 0) {
       this.syncRequested = false;
-      await this.files.io.fdatasync(this.writing.writeFd as number);
+      const sync = this.files.io.fdatasync(this.writing.writeFd as number);
+      // The previous batch's waiters (durable already) are answered while this one syncs, so
+      // the disk is not idle while their replies go out; this batch's wait for the next
+      // batch's fdatasync to start, or for the writer to find nothing more to do (flush()).
+      this.settleWaiters();
+      await sync;
       this.syncedSeq = lastSeq;
       this.syncedBytes = this.writing.size;
-    }
-    this.settleWaiters();
+      if (drafts.length > 0) this.settleWaiters();
+    } else this.settleWaiters();
     for (const { draft, seg, cut } of drafts) await this.writeCheckpoint(draft, seg, cut);
   }
 
@@ -734,6 +740,7 @@ export class StreamLog {
       if (item.type === 'checkpoint') for (const d of item.draft.done) d(this.failure);
     }
     this.pending = [];
+    this.settleWaiters(); // those durable before the failure (answered late, see writeBatch)
     const waiters = [...this.waiters, ...this.writeWaiters];
     this.waiters = [];
     this.writeWaiters = [];
