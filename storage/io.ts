@@ -12,6 +12,8 @@ export interface Io {
   /** Positional read; returns the bytes read (0 at end of file). */
   read(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number>;
   fdatasync(fd: number): Promise<void>;
+  /** A positional write of the whole buffer, done now (optional; used for small writes). */
+  writeSync?(fd: number, buf: Buffer, position: number): void;
   ftruncate(fd: number, length: number): Promise<void>;
   fileSize(fd: number): Promise<number>;
 }
@@ -25,11 +27,15 @@ function writeAll(fd: number, buf: Buffer, position: number, done: (err: Error |
 }
 
 /** A small write done now (see SYNC_WRITE_MAX_BYTES); the promise only reports how it went. */
+function writeAllSync(fd: number, buf: Buffer, position: number): void {
+  for (let off = 0; off < buf.length;) {
+    off += fs.writeSync(fd, buf, off, buf.length - off, position + off);
+  }
+}
+
 function writeNow(fd: number, buf: Buffer, position: number): Promise<void> {
   try {
-    for (let off = 0; off < buf.length;) {
-      off += fs.writeSync(fd, buf, off, buf.length - off, position + off);
-    }
+    writeAllSync(fd, buf, position);
     return Promise.resolve();
   } catch (err) {
     return Promise.reject(err as Error);
@@ -54,6 +60,7 @@ export const nodeIo: Io = {
     ),
   fdatasync: (fd) =>
     new Promise((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve()))),
+  writeSync: writeAllSync,
   ftruncate: (fd, length) =>
     new Promise((resolve, reject) => fs.ftruncate(fd, length, (e) => (e ? reject(e) : resolve()))),
   fileSize: (fd) =>

@@ -48,6 +48,7 @@ import assert from 'node:assert';
 import path from 'node:path';
 import { StorageError, silentLogger, type Logger } from './errors';
 import { nodeIo, type Io } from './io';
+import type { WriteHold } from './write-hold';
 import {
   FSYNC_INTERVAL_MS,
   JOURNAL_COMPACT_MIN_BYTES,
@@ -55,6 +56,7 @@ import {
   JOURNAL_SNAPSHOT_WRITE_BYTES,
   MAX_FRAME_BYTES,
   MAX_RECORD_BYTES,
+  SYNC_WRITE_MAX_BYTES,
 } from './limits';
 import {
   FrameBuilder,
@@ -96,6 +98,8 @@ export interface JournalOptions {
   readonly compactMinBytes?: number;
   /** Called as each compaction step is done (crash tests kill the process there). */
   readonly onCompactStep?: (step: CompactStep) => void;
+  /** Holds the journal's writes back during an EXEC (shared with the stream logs). */
+  readonly writeHold?: WriteHold;
 }
 
 export interface JournalStats {
@@ -126,6 +130,7 @@ interface Settings {
   readonly fsync: FsyncPolicy;
   readonly compactMinBytes: number;
   readonly onCompactStep: (step: CompactStep) => void;
+  readonly writeHold: WriteHold | undefined;
 }
 
 export class Journal {
@@ -207,6 +212,7 @@ export class Journal {
       fsync: options.fsync ?? 'everysec',
       compactMinBytes,
       onCompactStep: options.onCompactStep ?? (() => undefined),
+      writeHold: options.writeHold,
     };
     const recovered = await recoverJournal(dir, owner, {
       io: settings.io,
@@ -264,6 +270,7 @@ export class Journal {
     if (seq > this.seq) assert.fail(`whenDurable(${seq}) of a seq not handed out (${this.seq})`);
     if (seq <= this.durableSeq()) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
+    this.settings.writeHold?.releaseOne(this);
     return new Promise((resolve, reject) =>
       this.waiters.push({ seq, synced: false, resolve, reject }),
     );
@@ -277,6 +284,7 @@ export class Journal {
     if (seq > this.seq) assert.fail(`whenSynced(${seq}) of a seq not handed out (${this.seq})`);
     if (seq <= this.syncedSeq) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
+    this.settings.writeHold?.releaseOne(this);
     this.syncWantedSeq = Math.max(this.syncWantedSeq, seq);
     this.scheduleFlush();
     return new Promise((resolve, reject) =>
@@ -311,9 +319,45 @@ export class Journal {
 
   private scheduleFlush(): void {
     if (this.flushScheduled || this.flushing) return;
+    if (this.settings.writeHold?.defer(this, this.writeReleased)) return;
+    this.scheduleNow();
+  }
+
+  /** The hold ended: what it kept back is written now if it can be (see writeHeldNow). */
+  private readonly writeReleased = (): void => {
+    if (!this.writeHeldNow()) this.scheduleNow();
+  };
+
+  /**
+   * Writes the frames a write hold kept back at once, synchronously, right after the stream
+   * logs it held (write-hold.ts); the writer then fdatasyncs and answers as usual. Only
+   * frames that fit one small write, with nothing else queued; false otherwise.
+   */
+  private writeHeldNow(): boolean {
+    const bytes = this.frames.bytes;
+    if (this.flushing || this.flushScheduled || this.failure || this.closed) return false;
+    if (!this.io.writeSync) return false;
+    if (this.queue.length > 0 || bytes === 0 || bytes > SYNC_WRITE_MAX_BYTES) return false;
+    const { buf, length } = this.frames.take();
+    try {
+      this.io.writeSync(this.fd, buf.subarray(0, length), this.size);
+    } catch (err) {
+      this.fail(err);
+      return true;
+    }
+    this.size += length;
+    this.writtenSeq = this.seq;
+    this.frames.recycle(buf);
+    if (this.settings.fsync === 'always') this.syncRequested = true;
+    this.scheduleNow();
+    return true;
+  }
+
+  private readonly scheduleNow = (): void => {
+    if (this.flushScheduled || this.flushing) return;
     this.flushScheduled = true;
     setImmediate(this.startFlush);
-  }
+  };
 
   private readonly startFlush = (): void => {
     this.flushScheduled = false;
@@ -340,6 +384,7 @@ export class Journal {
     try {
       while (
         !this.failure &&
+        !this.settings.writeHold?.holds(this) &&
         (this.frames.bytes > 0 ||
           this.queue.length > 0 ||
           this.syncRequested ||
@@ -351,6 +396,7 @@ export class Journal {
         await this.writeBatch(batch);
         this.maybeCompact();
       }
+      this.settings.writeHold?.rehold(this);
       this.settleWaiters();
     } catch (err) {
       this.fail(err);

@@ -21,6 +21,7 @@
 //   - otherwise (step 3 did not happen, or `meta.next` is torn): remove `meta.next`: the
 //     stream keeps its old key
 // A torn `meta.next.tmp` is a TEMP_FILE, removed by stream recovery.
+import type { WriteHold } from './write-hold';
 import assert from 'node:assert';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -63,6 +64,8 @@ export interface StoreOptions {
   readonly checkpointIntervalMs?: number;
   /** Called after each stream is recovered, for progress reporting. */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Holds the logs' writes back during an EXEC (shared with the journal). */
+  readonly writeHold?: WriteHold;
 }
 
 export class Store {
@@ -178,7 +181,11 @@ export class Store {
   }
 
   private logOptions() {
-    return { fsync: this.fsync, segmentBytes: this.segmentBytes };
+    return {
+      fsync: this.fsync,
+      segmentBytes: this.segmentBytes,
+      ...(this.options.writeHold ? { writeHold: this.options.writeHold } : {}),
+    };
   }
 
   private startTimer(): void {

@@ -16,7 +16,7 @@ import {
   FLAG_HAS_DATA,
   type EncodedCommand,
 } from './frame';
-import { FRAME_TARGET_BYTES, MAX_RECORD_BYTES } from './limits';
+import { FRAME_TARGET_BYTES, MAX_RECORD_BYTES, SYNC_WRITE_MAX_BYTES } from './limits';
 import {
   command,
   decodeFields,
@@ -33,6 +33,7 @@ import {
   type StreamEntry,
 } from './records';
 import { Segment, type SegmentFiles } from './segment';
+import type { WriteHold } from './write-hold';
 import { encodeCheckpoint, type CheckpointBody, type CheckpointSegment } from './checkpoint';
 import { planTrim, type TrimSpec } from './trim';
 
@@ -41,6 +42,8 @@ export type FsyncPolicy = 'always' | 'everysec' | 'no';
 export interface LogOptions {
   readonly fsync: FsyncPolicy;
   readonly segmentBytes: number;
+  /** Shared with the journal and the other logs: holds writes back during an EXEC. */
+  readonly writeHold?: WriteHold;
 }
 
 /** State of the layers above that lives in this log (consumer groups). */
@@ -548,12 +551,14 @@ export class StreamLog {
   whenDurable(seq: number): Promise<void> {
     if (seq <= this.durableSeq()) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
+    this.unhold();
     return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
   }
 
   whenWritten(): Promise<void> {
     if (this.seq <= this.writtenSeq) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
+    this.unhold();
     const seq = this.seq;
     return new Promise((resolve, reject) => this.writeWaiters.push({ seq, resolve, reject }));
   }
@@ -569,11 +574,71 @@ export class StreamLog {
 
   private scheduleFlush(): void {
     if (this.flushScheduled || this.flushing) return;
+    if (this.options.writeHold?.defer(this, this.writeReleased)) return;
+    this.scheduleNow();
+  }
+
+  /** The hold ended: what it kept back is written now if it can be (see writeHeldNow). */
+  private readonly writeReleased = (): void => {
+    if (!this.writeHeldNow()) this.scheduleNow();
+  };
+
+  /**
+   * Writes the commands a write hold kept back at once, synchronously, so that the writes of
+   * every log it held follow each other with nothing in between; the writer then fdatasyncs
+   * and answers as usual. Only plain commands that fit one small write; false otherwise.
+   */
+  private writeHeldNow(): boolean {
+    const io = this.files.io;
+    const batch = this.pending;
+    const fd = this.writing.writeFd;
+    if (this.flushing || this.flushScheduled || this.failure || !io.writeSync || fd === null) {
+      return false;
+    }
+    if (batch.length === 0 || batch.some((item) => item.type !== 'cmd')) return false;
+    const frames: Buffer[] = [];
+    let frame: EncodedCommand[] = [];
+    let bytes = 0;
+    let frameBytes = 0;
+    for (const item of batch) {
+      const cmd = (item as Pending & { type: 'cmd' }).cmd;
+      bytes += cmd.bytes;
+      if (bytes > SYNC_WRITE_MAX_BYTES || cmd.bytes > FRAME_TARGET_BYTES) return false;
+      frame.push(cmd);
+      frameBytes += cmd.bytes;
+      if (frameBytes < FRAME_TARGET_BYTES) continue;
+      frames.push(encodeFrame(frame)); // as writeBatch groups them
+      frame = [];
+      frameBytes = 0;
+    }
+    if (frame.length > 0) frames.push(encodeFrame(frame));
+    this.pending = [];
+    const base = this.writing.size;
+    try {
+      io.writeSync(fd, frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames), base);
+    } catch (err) {
+      void this.fail(err);
+      return true;
+    }
+    this.noteWritten(this.writing, frames, base);
+    this.writtenSeq = (batch[batch.length - 1] as Pending).seq;
+    if (this.options.fsync === 'always') this.syncRequested = true;
+    this.scheduleNow();
+    return true;
+  }
+
+  private readonly scheduleNow = (): void => {
+    if (this.flushScheduled || this.flushing) return;
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
       void this.flush();
     });
+  };
+
+  /** Someone waits on what is queued here: a write hold must not keep it back. */
+  private unhold(): void {
+    this.options.writeHold?.releaseOne(this);
   }
 
   /** everysec: called by the store's timer; syncs written data not yet synced. */
@@ -587,11 +652,15 @@ export class StreamLog {
     if (this.flushing) return;
     this.flushing = true;
     try {
-      while (this.pending.length > 0 || this.syncRequested) {
+      while (
+        (this.pending.length > 0 || this.syncRequested) &&
+        !this.options.writeHold?.holds(this)
+      ) {
         const batch = this.pending;
         this.pending = [];
         await this.writeBatch(batch);
       }
+      this.options.writeHold?.rehold(this);
       this.settleWaiters();
     } catch (err) {
       await this.fail(err);
@@ -663,6 +732,11 @@ export class StreamLog {
     const buf = frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames);
     const base = seg.size;
     await this.files.io.write(seg.writeFd as number, buf, base);
+    this.noteWritten(seg, frames, base);
+  }
+
+  /** Index entries, last frame and size of `seg` after `frames` were written at `base`. */
+  private noteWritten(seg: Segment, frames: readonly Buffer[], base: number): void {
     let pos = base;
     for (const f of frames) {
       if ((f.readUInt16LE(10) & FLAG_HAS_DATA) !== 0) seg.noteFrame(StreamId.read(f, 16), pos);
@@ -769,6 +843,7 @@ export class StreamLog {
       const done = new Promise<void>((resolve, reject) => {
         const draft = this.draft([(err) => (err ? reject(err) : resolve())]);
         this.pending.push({ type: 'checkpoint', draft, seq: ++this.seq });
+        this.unhold(); // its caller waits for it (a stream being created, say)
         this.scheduleFlush();
       });
       return { done };

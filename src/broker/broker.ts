@@ -2,6 +2,7 @@
 // blocked clients. Commands reach Redis semantics through it; front ends never touch storage
 // directly.
 import { Journal } from '../../storage/journal';
+import { WriteHold } from '../../storage/write-hold';
 import { silentLogger } from '../../storage/errors';
 import { Store, type StoreOptions } from '../../storage/store';
 import { Blocking } from './blocking';
@@ -23,6 +24,8 @@ export class Broker {
   readonly locks = new KeyLocks();
   /** Pub/sub is in memory only: fire and forget, never stored. */
   readonly pubsub = new PubSub();
+  /** Held by an EXEC: what it writes to each log reaches the files together (write-hold.ts). */
+  readonly writeHold: WriteHold;
   private closed = false;
 
   private constructor(
@@ -30,13 +33,18 @@ export class Broker {
     readonly keyspace: Keyspace,
     readonly lists: Lists,
     readonly journal: Journal,
-  ) {}
+    writeHold: WriteHold,
+  ) {
+    this.writeHold = writeHold;
+  }
 
   static async open(options: BrokerOptions): Promise<Broker> {
     const keyspace = new Keyspace(options.databases ?? 16);
+    const writeHold = new WriteHold();
     const store = await Store.open(options.dataDir, {
       ...options,
       extension: keyspace.groupsFactory,
+      writeHold,
     });
     keyspace.attach(store);
     let blocking: Blocking | null = null;
@@ -50,6 +58,7 @@ export class Broker {
         logger: options.logger,
         io: options.io,
         compactMinBytes: options.journalCompactMinBytes,
+        writeHold,
       });
     } catch (err) {
       await store.close();
@@ -63,7 +72,7 @@ export class Broker {
     }
     lists.attach(journal);
     keyspace.lists = lists;
-    const broker = new Broker(store, keyspace, lists, journal);
+    const broker = new Broker(store, keyspace, lists, journal, writeHold);
     blocking = broker.blocking;
     return broker;
   }

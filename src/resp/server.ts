@@ -5,6 +5,7 @@
 import net from 'node:net';
 import type { Broker } from '../broker/broker';
 import type { Dispatcher } from '../commands';
+import type { Staged } from '../commands/dispatch';
 import type { Reply } from '../commands/reply';
 import type { Logger } from '../../storage/errors';
 import { Connection } from './connection';
@@ -223,21 +224,26 @@ export class RespServer implements RespHost {
       session.denyBlocking = true;
       const lists = this.broker.lists;
       lists.beginBatch();
+      // Settled once the writes are released together (settling earlier would release them).
+      const done: Array<Staged | Reply> = [];
       const waits: Promise<Reply>[] = [];
+      this.broker.writeHold.hold();
       try {
         for (const args of queued) {
           const local = localCommand((args[0] as Buffer).toString('latin1').toLowerCase());
           if (local) {
             const r = await local(conn, args);
-            waits.push(Promise.resolve(Array.isArray(r) ? (r[0] as Reply) : (r ?? OK_REPLY)));
+            done.push(Array.isArray(r) ? (r[0] as Reply) : (r ?? OK_REPLY));
             continue;
           }
-          waits.push(this.dispatcher.settle(await this.dispatcher.stage(session, args)));
+          done.push(await this.dispatcher.stage(session, args));
         }
       } finally {
         const seq = lists.endBatch();
         session.inExec = false;
         session.denyBlocking = false;
+        this.broker.writeHold.release();
+        for (const d of done) waits.push('t' in d ? Promise.resolve(d) : this.dispatcher.settle(d));
         if (seq > 0) waits.push(lists.whenDurable(seq).then(() => OK_REPLY));
       }
       const replies = await Promise.all(waits);
