@@ -15,11 +15,14 @@
 //   3. rename <old name>/ to <new name>/ (the new name must be free), fsync streams/
 //   4. rename `meta.next` over `meta`, fsync the directory
 //   5. reopen through recovery (the extension factory runs again for the new key)
+// RENAME onto a key that holds something removes that value between steps 2 and 3, so once
+// `meta.next` is durable the rename is decided.
 // At start, a directory holding `meta.next` is an interrupted rename (RENAME_PENDING):
 //   - `meta.next` names a key whose directory name is this directory's: step 3 happened, so
 //     finish it (rename `meta.next` over `meta`): the stream has its new key
-//   - otherwise (step 3 did not happen, or `meta.next` is torn): remove `meta.next`: the
-//     stream keeps its old key
+//   - it names another key whose directory does not exist: do step 3 (then as above)
+//   - otherwise (the old value at the new key is still there, or `meta.next` is torn): remove
+//     `meta.next`: the stream keeps its old key
 // A torn `meta.next.tmp` is a TEMP_FILE, removed by stream recovery.
 import type { WriteHold } from './write-hold';
 import assert from 'node:assert';
@@ -135,8 +138,8 @@ export class Store {
     }
   }
 
-  private async recoverOne(dir: string): Promise<StreamLog | null> {
-    await this.settleRename(dir);
+  private async recoverOne(found: string): Promise<StreamLog | null> {
+    const dir = await this.settleRename(found);
     const key = decodeMeta(await fs.readFile(path.join(dir, 'meta')).catch(() => Buffer.alloc(0)));
     if (!key || streamDirName(key) !== path.basename(dir)) {
       const err = new CorruptionError(path.join(dir, 'meta'), 0, 'missing or bad stream meta file');
@@ -161,16 +164,28 @@ export class Store {
     return log;
   }
 
-  /** Finishes or undoes a rename interrupted by a crash (RENAME_PENDING, see the top). */
-  private async settleRename(dir: string): Promise<void> {
+  /**
+   * Finishes or undoes a rename interrupted by a crash (RENAME_PENDING, see the top); returns
+   * the directory the stream is in now.
+   */
+  private async settleRename(dir: string): Promise<string> {
     const next = path.join(dir, META_NEXT);
     const bytes = await fs.readFile(next).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return null;
       throw err;
     });
-    if (bytes === null) return;
+    if (bytes === null) return dir;
     const key = decodeMeta(bytes);
-    if (key && streamDirName(key) === path.basename(dir)) {
+    const streams = path.dirname(dir);
+    const target = key ? path.join(streams, streamDirName(key)) : null;
+    if (target !== null && target !== dir && !(await exists(target))) {
+      // Step 2 happened and the new name is free (the key it replaces is gone): finish it.
+      this.logger.warn('recovery: RENAME_PENDING: moving the stream to its new key', { dir });
+      await fs.rename(dir, target);
+      await fsyncDir(streams);
+      return this.settleRename(target);
+    }
+    if (target === dir) {
       this.logger.warn('recovery: RENAME_PENDING: finishing the rename', { dir });
       await fs.rename(next, path.join(dir, 'meta'));
     } else {
@@ -178,6 +193,7 @@ export class Store {
       await fs.rm(next, { force: true });
     }
     await fsyncDir(dir);
+    return dir;
   }
 
   private logOptions() {
@@ -243,21 +259,32 @@ export class Store {
    * Gives the stream at `oldKey` the key `newKey` (which must not exist), moving its directory
    * crash-safely (see the top); returns the reopened log. The old log object is closed.
    */
-  async rename(oldKey: Buffer, newKey: Buffer): Promise<StreamLog> {
+  /**
+   * Moves a stream to `newKey`. `clearTarget`, when given, removes what holds `newKey` now (a
+   * stream dropped, a list's deletion journaled); it runs once `meta.next` is durable, so a
+   * crash from then on finishes the rename at start rather than keep neither key's value.
+   */
+  async rename(
+    oldKey: Buffer,
+    newKey: Buffer,
+    clearTarget?: () => Promise<void>,
+  ): Promise<StreamLog> {
     this.checkOpen();
     const oldId = oldKey.toString('latin1');
     const newId = newKey.toString('latin1');
     const log = this.logs.get(oldId);
     if (!log) throw new StorageError('INVALID', 'no stream to rename');
-    if (this.logs.has(newId) || oldId === newId) {
+    if ((this.logs.has(newId) && !clearTarget) || oldId === newId) {
       throw new StorageError('INVALID', 'the new stream key exists');
     }
     this.logs.delete(oldId);
     await this.closeLog(log);
     const streams = this.dataDir.streamsDir;
     const target = path.join(streams, streamDirName(newKey));
-    assert(!(await exists(target)), `stream directory ${target} exists`);
     await writeFileAtomic(path.join(log.dir, META_NEXT), encodeMeta(newKey));
+    if (clearTarget) await clearTarget();
+    assert(!this.logs.has(newId), `stream ${newId} still open`);
+    assert(!(await exists(target)), `stream directory ${target} exists`);
     await fs.rename(log.dir, target);
     await fsyncDir(streams);
     await fs.rename(path.join(target, META_NEXT), path.join(target, 'meta'));

@@ -464,21 +464,25 @@ export class Keyspace implements ListHost {
   }
 
   /**
-   * Gives the value at `from` the key `to` in the same database. `to` must be absent (the
-   * caller deletes it first); a stream's files move with it (Store.rename) and its consumer
-   * groups are restored from its log by the groups factory when the log reopens.
+   * Gives the value at `from` the key `to` in the same database, deleting what `to` holds; a
+   * stream's files move with it (Store.rename) and its consumer groups are restored from its
+   * log by the groups factory when the log reopens. A stream moving onto a key that holds a
+   * value deletes it once the move is decided (Store.rename's clearTarget), so a crash keeps
+   * the state before or after, never neither.
    */
   async rename(db: number, from: Buffer, to: Buffer): Promise<void> {
     const v = this.get(db, from);
     if (!v) throw Errors.noSuchKey();
-    assert(!this.get(db, to) && !from.equals(to), 'rename target exists');
+    assert(!from.equals(to), 'rename onto itself');
     if (v.type === 'list') {
+      await this.delete(db, to);
       this.listsOrThrow().rename(db, from.toString('latin1'), to.toString('latin1'));
       return;
     }
     if (!this.store) throw Errors.other('ERR no store');
     this.remove(db, from.toString('latin1'));
-    const log = await this.store.rename(v.log.key, storageKey(this.physicalDb(db), to));
+    const clear = this.get(db, to) ? () => this.delete(db, to).then(() => undefined) : undefined;
+    const log = await this.store.rename(v.log.key, storageKey(this.physicalDb(db), to), clear);
     this.register(log);
   }
 

@@ -228,10 +228,7 @@ async function rename(ctx: Ctx, args: readonly Buffer[], nx: boolean): Promise<R
   const keyspace = ctx.broker.keyspace;
   if (!keyspace.get(ctx.db, from)) throw Errors.noSuchKey();
   if (renamesOntoItself(args)) return nx ? int(0) : OK;
-  if (keyspace.get(ctx.db, to)) {
-    if (nx) return int(0);
-    await keyspace.delete(ctx.db, to);
-  }
+  if (nx && keyspace.get(ctx.db, to)) return int(0);
   await keyspace.rename(ctx.db, from, to);
   ctx.broker.blocking.signal(keyId(ctx.db, from));
   ctx.broker.blocking.signal(keyId(ctx.db, to));
