@@ -24,6 +24,8 @@
 //   - otherwise (the old value at the new key is still there, or `meta.next` is torn): remove
 //     `meta.next`: the stream keeps its old key
 // A torn `meta.next.tmp` is a TEMP_FILE, removed by stream recovery.
+// A `replaced` file (one byte, 1) marks a stream a list is being renamed onto: see
+// markReplaced. Both files are written atomically (a temporary file renamed into place).
 import type { WriteHold } from './write-hold';
 import assert from 'node:assert';
 import fs from 'node:fs/promises';
@@ -48,6 +50,8 @@ import { StreamLog, type FsyncPolicy, type StreamExtension } from './stream-log'
 
 /** The new key of a stream being renamed, beside `meta` (see the top). */
 const META_NEXT = 'meta.next';
+/** In a stream directory: a list is being renamed onto this stream's key (see markReplaced). */
+const REPLACED = 'replaced';
 
 async function exists(file: string): Promise<boolean> {
   return fs.stat(file).then(
@@ -140,6 +144,9 @@ export class Store {
 
   private async recoverOne(found: string): Promise<StreamLog | null> {
     const dir = await this.settleRename(found);
+    if (await exists(path.join(dir, REPLACED))) {
+      this.replaced.add(path.basename(dir));
+    }
     const key = decodeMeta(await fs.readFile(path.join(dir, 'meta')).catch(() => Buffer.alloc(0)));
     if (!key || streamDirName(key) !== path.basename(dir)) {
       const err = new CorruptionError(path.join(dir, 'meta'), 0, 'missing or bad stream meta file');
@@ -303,6 +310,37 @@ export class Store {
   private async closeLog(log: StreamLog): Promise<void> {
     await log.close();
     await Promise.all(log.segments.map((seg) => this.files.forget(seg.path)));
+  }
+
+  /** Stream directories found with a `replaced` mark at start (see markReplaced). */
+  private readonly replaced = new Set<string>();
+
+  /**
+   * RENAME of a list onto this stream's key: marks the stream, durably, before the journal
+   * records the rename; the stream is dropped once that record is durable. A crash in between
+   * leaves a marked stream and maybe the renamed list at its key: the journal's replay then
+   * tells (wasReplaced), and the list wins only over a marked stream.
+   */
+  async markReplaced(key: Buffer): Promise<void> {
+    const log = this.logs.get(key.toString('latin1'));
+    if (!log) throw new StorageError('INVALID', 'no stream to mark');
+    await writeFileAtomic(path.join(log.dir, REPLACED), Buffer.from([1]));
+  }
+
+  /** Whether the stream at `key` was found marked at start (markReplaced). */
+  wasReplaced(key: Buffer): boolean {
+    return this.replaced.has(streamDirName(key));
+  }
+
+  /** After the journal's replay: the marks of streams that stay are removed. */
+  async clearReplaced(): Promise<void> {
+    for (const log of this.logs.values()) {
+      if (this.replaced.has(path.basename(log.dir))) {
+        await fs.rm(path.join(log.dir, REPLACED), { force: true });
+        await fsyncDir(log.dir);
+      }
+    }
+    this.replaced.clear();
   }
 
   /** Removes a stream and its files. */

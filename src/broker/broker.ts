@@ -64,7 +64,7 @@ export class Broker {
       await store.close();
       throw err;
     }
-    const dropped = keyspace.endListReplay();
+    const dropped = await keyspace.endListReplay();
     if (dropped > 0) {
       (options.logger ?? silentLogger).warn('journal lists at keys that hold a stream: dropped', {
         lists: dropped,

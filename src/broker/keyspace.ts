@@ -398,10 +398,25 @@ export class Keyspace implements ListHost {
     this.shadow = new Map();
   }
 
-  /** Ends the replay: lists still at keys that hold a stream are dropped; returns how many. */
-  endListReplay(): number {
-    const dropped = this.shadow?.size ?? 0;
+  /**
+   * Ends the replay. A list left at a key that holds a stream the store found marked (a RENAME
+   * of the list onto it, cut off before the stream's files went) takes the key; other such
+   * lists are dropped (the stream wins). Returns how many were dropped.
+   */
+  async endListReplay(): Promise<number> {
+    const shadow = this.shadow ?? new Map<string, ListValue>();
     this.shadow = null;
+    let dropped = 0;
+    for (const [skey, list] of shadow) {
+      const db = this.logicalDb(skey.charCodeAt(0));
+      const id = skey.slice(1);
+      const v = this.db(db).get(id);
+      if (v?.type === 'stream' && this.store?.wasReplaced(v.log.key)) {
+        await this.delete(db, Buffer.from(id, 'latin1'));
+        this.put(db, id, list);
+      } else dropped++;
+    }
+    await this.store?.clearReplaced();
     return dropped;
   }
 
@@ -474,16 +489,32 @@ export class Keyspace implements ListHost {
     const v = this.get(db, from);
     if (!v) throw Errors.noSuchKey();
     assert(!from.equals(to), 'rename onto itself');
-    if (v.type === 'list') {
-      await this.delete(db, to);
-      this.listsOrThrow().rename(db, from.toString('latin1'), to.toString('latin1'));
-      return;
-    }
+    if (v.type === 'list') return this.renameList(db, from, to);
     if (!this.store) throw Errors.other('ERR no store');
     this.remove(db, from.toString('latin1'));
     const clear = this.get(db, to) ? () => this.delete(db, to).then(() => undefined) : undefined;
     const log = await this.store.rename(v.log.key, storageKey(this.physicalDb(db), to), clear);
     this.register(log);
+  }
+
+  /**
+   * A list onto `to`. Onto a stream: the stream is marked (Store.markReplaced) and leaves the
+   * keyspace, the journal records the rename, and only once that is durable are the stream's
+   * files dropped; at start a marked stream loses to a list the journal put at its key.
+   */
+  private async renameList(db: number, from: Buffer, to: Buffer): Promise<void> {
+    const lists = this.listsOrThrow();
+    const target = this.get(db, to);
+    if (target?.type !== 'stream' || !this.store) {
+      await this.delete(db, to);
+      lists.rename(db, from.toString('latin1'), to.toString('latin1'));
+      return;
+    }
+    await this.store.markReplaced(target.log.key);
+    this.remove(db, to.toString('latin1'));
+    lists.rename(db, from.toString('latin1'), to.toString('latin1'));
+    await lists.whenDurable();
+    await this.store.drop(target.log.key);
   }
 
   private listsOrThrow(): Lists {

@@ -1,4 +1,4 @@
-// RENAME of a stream onto a key that holds a stream or a list, across kill -9 (fsync
+// RENAME of a stream onto a stream or a list, and of a list onto a stream, across kill -9 (fsync
 // `always`): each pair src:<round>:i / dst:<round>:i is written, then renamed; after every
 // restart each pair whose RENAME was sent holds either both values as before or the source's
 // value at dst, never the source alone (the rename decided, the old value at dst deleted, the
@@ -18,19 +18,21 @@ afterEach(async () => {
 const KILLS = 3;
 const BATCH = 4;
 
-function put(c: RespClient, type: 'stream' | 'list', key: string, value: string) {
+type Type = 'stream' | 'list';
+
+function put(c: RespClient, type: Type, key: string, value: string) {
   return type === 'stream' ? c.call('XADD', key, '*', 'v', value) : c.call('RPUSH', key, value);
 }
 
 /** Writes pairs and renames them until the connection dies; returns the pairs renamed. */
-async function renames(port: number, dst: 'stream' | 'list', round: number): Promise<number[]> {
+async function renames(port: number, src: Type, dst: Type, round: number): Promise<number[]> {
   const c = await RespClient.connect(port);
   const sent: number[] = [];
   try {
     for (let i = 0; ; i += BATCH) {
       const batch = Array.from({ length: BATCH }, (_, k) => i + k);
       const written = batch.flatMap((j) => [
-        put(c, 'stream', `src:${round}:${j}`, `s${j}`),
+        put(c, src, `src:${round}:${j}`, `s${j}`),
         put(c, dst, `dst:${round}:${j}`, `d${j}`),
       ]);
       for (const r of await Promise.all(written)) expect(r.t).not.toBe('error');
@@ -55,11 +57,15 @@ async function valueOf(c: RespClient, key: string): Promise<string | null> {
   return `stream:${entries.map((e) => e[1][1]).join()}`;
 }
 
-describe('RENAME of a stream across kill -9', () => {
-  it.each(['stream', 'list'] as const)('onto a %s: before or after, never neither', async (dst) => {
+describe('RENAME across types, across kill -9', () => {
+  it.each([
+    ['stream', 'stream'],
+    ['stream', 'list'],
+    ['list', 'stream'],
+  ] as const)('a %s onto a %s: before or after, never neither', async (src, dst) => {
     broker = await startSluice({ fsync: 'always' });
     for (let kill = 0; kill < KILLS; kill++) {
-      const work = renames(broker.respPort, dst, kill);
+      const work = renames(broker.respPort, src, dst, kill);
       await sleep(150 + 150 * kill);
       await broker.kill();
       const sent = await work;
@@ -69,8 +75,8 @@ describe('RENAME of a stream across kill -9', () => {
       for (const j of sent) {
         const s = await valueOf(c, `src:${kill}:${j}`);
         const d = await valueOf(c, `dst:${kill}:${j}`);
-        const before = s === `stream:s${j}` && d === `${dst}:d${j}`;
-        const after = s === null && d === `stream:s${j}`;
+        const before = s === `${src}:s${j}` && d === `${dst}:d${j}`;
+        const after = s === null && d === `${src}:s${j}`;
         if (!before && !after) broken.push(`${j}: src=${s} dst=${d}`);
       }
       await c.close();

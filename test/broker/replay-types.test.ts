@@ -3,7 +3,13 @@
 // must still apply in full to the other keys they touch (an LMOVE into a list deleted since
 // still takes its element from the source; a RENAME still empties its source). After the
 // restart every key holds what it held before the kill, and a clean restart changes nothing.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Broker } from '../../src/broker/broker';
+import { streamDirName } from '../../storage/datadir';
+import { StreamId } from '../../storage/id';
 import { startSluice, type SluiceProcess } from '../../src/index';
 import { RespClient } from '../helpers/resp-client';
 import { plain } from '../resp/fixture';
@@ -77,5 +83,28 @@ describe('journal replay next to streams at the same keys', () => {
     await broker.stop();
     await broker.restart();
     expect(await dump(broker.respPort)).toEqual(before);
+  });
+});
+
+describe('a stream marked as being replaced by a list (RENAME cut off)', () => {
+  const key = Buffer.from('\0s'); // database 0, key s
+
+  it('without the renamed list in the journal the stream stays and loses its mark', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sluice-replaced-'));
+    try {
+      const first = await Broker.open({ dataDir, fsync: 'always' });
+      const log = await first.store.create(key);
+      await log.append(() => [{ id: new StreamId(1n, 1n), fields: [Buffer.from('f')] }]);
+      await first.store.markReplaced(key);
+      await first.close();
+      const dir = path.join(dataDir, 'streams', streamDirName(key));
+      expect(await fs.readdir(dir)).toContain('replaced');
+      const again = await Broker.open({ dataDir, fsync: 'always' });
+      expect(again.keyspace.typeOf(0, 's')).toBe('stream');
+      expect(await fs.readdir(dir)).not.toContain('replaced');
+      await again.close();
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
