@@ -48,7 +48,7 @@ import assert from 'node:assert';
 import path from 'node:path';
 import { StorageError, silentLogger, type Logger } from './errors';
 import { nodeIo, type Io } from './io';
-import type { WriteHold } from './write-hold';
+import { scheduleWrite, type WriteHold } from './write-hold';
 import {
   FSYNC_INTERVAL_MS,
   JOURNAL_COMPACT_MIN_BYTES,
@@ -319,21 +319,15 @@ export class Journal {
 
   private scheduleFlush(): void {
     if (this.flushScheduled || this.flushing) return;
-    if (this.settings.writeHold?.defer(this, this.writeReleased)) return;
-    this.scheduleNow();
+    scheduleWrite(this.settings.writeHold, this, this.writeHeldNow, this.scheduleNow);
   }
-
-  /** The hold ended: what it kept back is written now if it can be (see writeHeldNow). */
-  private readonly writeReleased = (): void => {
-    if (!this.writeHeldNow()) this.scheduleNow();
-  };
 
   /**
    * Writes the frames a write hold kept back at once, synchronously, right after the stream
    * logs it held (write-hold.ts); the writer then fdatasyncs and answers as usual. Only
    * frames that fit one small write, with nothing else queued; false otherwise.
    */
-  private writeHeldNow(): boolean {
+  private readonly writeHeldNow = (): boolean => {
     const bytes = this.frames.bytes;
     if (this.flushing || this.flushScheduled || this.failure || this.closed) return false;
     if (!this.io.writeSync) return false;
@@ -351,7 +345,7 @@ export class Journal {
     if (this.settings.fsync === 'always') this.syncRequested = true;
     this.scheduleNow();
     return true;
-  }
+  };
 
   private readonly scheduleNow = (): void => {
     if (this.flushScheduled || this.flushing) return;

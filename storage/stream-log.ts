@@ -33,7 +33,7 @@ import {
   type StreamEntry,
 } from './records';
 import { Segment, type SegmentFiles } from './segment';
-import type { WriteHold } from './write-hold';
+import { scheduleWrite, type WriteHold } from './write-hold';
 import { encodeCheckpoint, type CheckpointBody, type CheckpointSegment } from './checkpoint';
 import { planTrim, type TrimSpec } from './trim';
 
@@ -574,21 +574,15 @@ export class StreamLog {
 
   private scheduleFlush(): void {
     if (this.flushScheduled || this.flushing) return;
-    if (this.options.writeHold?.defer(this, this.writeReleased)) return;
-    this.scheduleNow();
+    scheduleWrite(this.options.writeHold, this, this.writeHeldNow, this.scheduleNow);
   }
-
-  /** The hold ended: what it kept back is written now if it can be (see writeHeldNow). */
-  private readonly writeReleased = (): void => {
-    if (!this.writeHeldNow()) this.scheduleNow();
-  };
 
   /**
    * Writes the commands a write hold kept back at once, synchronously, so that the writes of
    * every log it held follow each other with nothing in between; the writer then fdatasyncs
    * and answers as usual. Only plain commands that fit one small write; false otherwise.
    */
-  private writeHeldNow(): boolean {
+  private readonly writeHeldNow = (): boolean => {
     const io = this.files.io;
     const batch = this.pending;
     const fd = this.writing.writeFd;
@@ -625,7 +619,7 @@ export class StreamLog {
     if (this.options.fsync === 'always') this.syncRequested = true;
     this.scheduleNow();
     return true;
-  }
+  };
 
   private readonly scheduleNow = (): void => {
     if (this.flushScheduled || this.flushing) return;

@@ -59,3 +59,22 @@ export class WriteHold {
     schedule();
   }
 }
+
+/**
+ * Schedules `owner`'s writer: `later()` now, or while `hold` holds it, at the release, when
+ * `writeNow()` (a synchronous write of what was kept back) cannot do it.
+ */
+export function scheduleWrite(
+  hold: WriteHold | undefined,
+  owner: object,
+  writeNow: () => boolean,
+  later: () => void,
+): void {
+  if (hold?.holds(owner)) {
+    hold.defer(owner, () => {
+      if (!writeNow()) later();
+    });
+    return;
+  }
+  later();
+}

@@ -3,17 +3,13 @@
 // restart each pair whose RENAME was sent holds either both values as before or the source's
 // value at dst, never the source alone (the rename decided, the old value at dst deleted, the
 // move lost).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSluice, type SluiceProcess } from '../../src/index';
+import { processPerTest } from '../helpers/broker-process';
 import { RespClient } from '../helpers/resp-client';
 import { plain } from '../resp/fixture';
 
-let broker: SluiceProcess | undefined;
-afterEach(async () => {
-  await broker?.destroy();
-  broker = undefined;
-});
+const start = processPerTest();
 
 const KILLS = 3;
 const BATCH = 4;
@@ -63,7 +59,7 @@ describe('RENAME across types, across kill -9', () => {
     ['stream', 'list'],
     ['list', 'stream'],
   ] as const)('a %s onto a %s: before or after, never neither', async (src, dst) => {
-    broker = await startSluice({ fsync: 'always' });
+    const broker = await start({ fsync: 'always' });
     for (let kill = 0; kill < KILLS; kill++) {
       const work = renames(broker.respPort, src, dst, kill);
       await sleep(150 + 150 * kill);

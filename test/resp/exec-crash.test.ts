@@ -3,17 +3,13 @@
 // restart the three keys hold the same numbers, in order: every EXEC left all its writes or
 // none (the writes of an EXEC are held back and written together, storage/write-hold.ts), and
 // every EXEC that was answered is there.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSluice, type SluiceProcess } from '../../src/index';
+import { processPerTest } from '../helpers/broker-process';
 import { RespClient } from '../helpers/resp-client';
 import { plain } from './fixture';
 
-let broker: SluiceProcess | undefined;
-afterEach(async () => {
-  await broker?.destroy();
-  broker = undefined;
-});
+const start = processPerTest();
 
 const KILLS = 4;
 const PIPELINE = 8;
@@ -57,7 +53,7 @@ async function contents(port: number): Promise<string[][]> {
 
 describe('EXEC across kill -9', () => {
   it('two streams and a list written by each EXEC keep the same numbers', async () => {
-    broker = await startSluice({ fsync: 'always' });
+    const broker = await start({ fsync: 'always' });
     let next = 1;
     for (let kill = 0; kill < KILLS; kill++) {
       const work = transactions(broker.respPort, next);

@@ -2,17 +2,13 @@
 // an EXEC already running finishes before the storage closes, so after the restart every
 // transaction left both of its writes or neither. Each EXEC creates its own stream (an
 // asynchronous step between its two writes, where the stop used to land).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSluice, type SluiceProcess } from '../../src/index';
+import { processPerTest } from '../helpers/broker-process';
 import { RespClient } from '../helpers/resp-client';
 import { plain } from './fixture';
 
-let broker: SluiceProcess | undefined;
-afterEach(async () => {
-  await broker?.destroy();
-  broker = undefined;
-});
+const start = processPerTest();
 
 const CLIENTS = 4;
 const ROUNDS = 3;
@@ -42,7 +38,7 @@ async function transactions(port: number, client: number, round: number): Promis
 
 describe('EXEC and a graceful stop', () => {
   it('every transaction in flight at SIGTERM leaves both its writes or neither', async () => {
-    broker = await startSluice({ fsync: 'always' });
+    const broker = await start({ fsync: 'always' });
     let total = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const port = broker.respPort;

@@ -150,6 +150,14 @@ describe('Store.rename', () => {
   });
 });
 
+/** Opening again finds the stream under NEW with nothing left to settle. */
+async function expectSettledUnderNew(): Promise<void> {
+  const again = await open();
+  expect(await ids(again.store.get(NEW) as StreamLog)).toEqual(range(1, 30));
+  expect(again.warnings).toEqual([]);
+  await again.store.close();
+}
+
 describe('Store recovery of an interrupted rename', () => {
   const oldDir = () => path.join(tmp, 'streams', streamDirName(OLD));
   const newDir = () => path.join(tmp, 'streams', streamDirName(NEW));
@@ -192,10 +200,7 @@ describe('Store recovery of an interrupted rename', () => {
     expect(await streamDirs()).toEqual([streamDirName(NEW)]);
     expect(warnings.join('\n')).toMatch(/RENAME_PENDING/);
     await store.close();
-    const again = await open();
-    expect(await ids(again.store.get(NEW) as StreamLog)).toEqual(range(1, 30));
-    expect(again.warnings).toEqual([]);
-    await again.store.close();
+    await expectSettledUnderNew();
   });
 
   it('crash after the directory rename, before meta is replaced: it completes', async () => {
@@ -209,10 +214,7 @@ describe('Store recovery of an interrupted rename', () => {
     expect(await fs.readdir(newDir())).not.toContain('meta.next');
     expect(warnings.join('\n')).toMatch(/RENAME_PENDING/);
     await store.close();
-    const again = await open();
-    expect(await ids(again.store.get(NEW) as StreamLog)).toEqual(range(1, 30));
-    expect(again.warnings).toEqual([]);
-    await again.store.close();
+    await expectSettledUnderNew();
   });
 
   it('a damaged meta.next is removed and the stream keeps its key', async () => {
