@@ -235,7 +235,8 @@ function redisBenchmark(port: number, args: readonly string[], o: RunOptions): P
       }
       if (stderr.trim() !== '') progress(`${line}: ${stderr.trim()}`);
       try {
-        resolve({ ...parseCsv(stdout, line), wallSeconds: (Date.now() - started) / 1000 });
+        const wallSeconds = (Date.now() - started) / 1000;
+        resolve({ ...parseCsv(stdout, line, o.requests / wallSeconds), wallSeconds });
       } catch (parseErr) {
         reject(parseErr instanceof Error ? parseErr : new Error(String(parseErr)));
       }
@@ -250,8 +251,11 @@ function failure(err: Error & { code?: unknown; killed?: boolean }, timeoutMs: n
   return typeof err.code === 'number' ? `exit code ${err.code}` : err.message;
 }
 
-/** `--csv` prints a header row and one row of quoted fields per test. */
-function parseCsv(stdout: string, line: string): Omit<Figures, 'wallSeconds'> {
+/**
+ * `--csv` prints a header row and one row of quoted fields per test. A run shorter than its
+ * clock's resolution reports `inf` requests/s: the rate from the wall time (`byWall`) stands in.
+ */
+function parseCsv(stdout: string, line: string, byWall: number): Omit<Figures, 'wallSeconds'> {
   const rows = stdout
     .split('\n')
     .filter((l) => l.startsWith('"'))
@@ -262,8 +266,10 @@ function parseCsv(stdout: string, line: string): Omit<Figures, 'wallSeconds'> {
     const v = i < 0 || rows.length < 2 ? NaN : Number(row[i]);
     return Number.isFinite(v) ? v : null;
   };
-  const requestsPerSec = field('rps');
-  if (requestsPerSec === null || requestsPerSec <= 0) {
+  const rpsAt = header.indexOf('rps');
+  const infinite = rpsAt >= 0 && rows.length > 1 && row[rpsAt] === 'inf';
+  const requestsPerSec = infinite ? byWall : field('rps');
+  if (requestsPerSec === null || !(requestsPerSec > 0) || !Number.isFinite(requestsPerSec)) {
     throw new Error(`${line}: no requests/s in its output:\n${stdout}`);
   }
   return { requestsPerSec, p50Ms: field('p50_latency_ms'), p99Ms: field('p99_latency_ms') };
