@@ -632,7 +632,29 @@ export class StreamLog {
 
   /** Someone waits on what is queued here: a write hold must not keep it back. */
   private unhold(): void {
-    this.options.writeHold?.releaseOne(this);
+    if (!this.options.writeHold?.held) return;
+    this.bypassSeq = this.seq;
+    this.options.writeHold.releaseOne(this);
+  }
+
+  /** While a hold is on, a waiter released this log up to here (see unhold, nextBatch). */
+  private bypassSeq = 0;
+
+  /**
+   * The commands the writer takes now: all of them, or while a write hold is on and a waiter
+   * released this log, only those queued before it began to wait: the unit's later commands
+   * stay held, so its writes still reach the files together.
+   */
+  private nextBatch(): Pending[] {
+    const batch = this.pending;
+    if (!this.options.writeHold?.held) {
+      this.pending = [];
+      return batch;
+    }
+    let n = 0;
+    while (n < batch.length && (batch[n] as Pending).seq <= this.bypassSeq) n++;
+    this.pending = batch.slice(n);
+    return batch.slice(0, n);
   }
 
   /** everysec: called by the store's timer; syncs written data not yet synced. */
@@ -650,8 +672,8 @@ export class StreamLog {
         (this.pending.length > 0 || this.syncRequested) &&
         !this.options.writeHold?.holds(this)
       ) {
-        const batch = this.pending;
-        this.pending = [];
+        const batch = this.nextBatch();
+        if (batch.length === 0 && !this.syncRequested) break;
         await this.writeBatch(batch);
       }
       this.options.writeHold?.rehold(this);

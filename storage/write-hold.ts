@@ -17,6 +17,10 @@ export class WriteHold {
   /** Logs released early (someone waits on them), until they have written what was queued. */
   private readonly bypassed = new Set<object>();
 
+  get held(): boolean {
+    return this.depth > 0;
+  }
+
   hold(): void {
     this.depth++;
   }
