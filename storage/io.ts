@@ -26,13 +26,13 @@ function writeAll(fd: number, buf: Buffer, position: number, done: (err: Error |
   });
 }
 
-/** A small write done now (see SYNC_WRITE_MAX_BYTES); the promise only reports how it went. */
 function writeAllSync(fd: number, buf: Buffer, position: number): void {
   for (let off = 0; off < buf.length;) {
     off += fs.writeSync(fd, buf, off, buf.length - off, position + off);
   }
 }
 
+/** A small write done now (see SYNC_WRITE_MAX_BYTES); the promise only reports how it went. */
 function writeNow(fd: number, buf: Buffer, position: number): Promise<void> {
   try {
     writeAllSync(fd, buf, position);

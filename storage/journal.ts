@@ -48,7 +48,7 @@ import assert from 'node:assert';
 import path from 'node:path';
 import { StorageError, silentLogger, type Logger } from './errors';
 import { nodeIo, type Io } from './io';
-import { scheduleWrite, type WriteHold } from './write-hold';
+import type { WriteHold } from './write-hold';
 import {
   FSYNC_INTERVAL_MS,
   JOURNAL_COMPACT_MIN_BYTES,
@@ -319,7 +319,9 @@ export class Journal {
 
   private scheduleFlush(): void {
     if (this.flushScheduled || this.flushing) return;
-    scheduleWrite(this.settings.writeHold, this, this.writeHeldNow, this.scheduleNow);
+    const hold = this.settings.writeHold;
+    if (hold) hold.schedule(this, this.writeHeldNow, this.scheduleNow);
+    else this.scheduleNow();
   }
 
   /**

@@ -26,7 +26,6 @@
 // A torn `meta.next.tmp` is a TEMP_FILE, removed by stream recovery.
 // A `replaced` file (one byte, 1) marks a stream a list is being renamed onto: see
 // markReplaced. Both files are written atomically (a temporary file renamed into place).
-import type { WriteHold } from './write-hold';
 import assert from 'node:assert';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -47,6 +46,7 @@ import { encodeFrame } from './frame';
 import { recoverStream, type OnCorruption, type RecoveryReport } from './recovery';
 import { SegmentFiles, segmentFileName } from './segment';
 import { StreamLog, type FsyncPolicy, type StreamExtension } from './stream-log';
+import type { WriteHold } from './write-hold';
 
 /** The new key of a stream being renamed, beside `meta` (see the top). */
 const META_NEXT = 'meta.next';
@@ -263,13 +263,11 @@ export class Store {
   }
 
   /**
-   * Gives the stream at `oldKey` the key `newKey` (which must not exist), moving its directory
-   * crash-safely (see the top); returns the reopened log. The old log object is closed.
-   */
-  /**
-   * Moves a stream to `newKey`. `clearTarget`, when given, removes what holds `newKey` now (a
-   * stream dropped, a list's deletion journaled); it runs once `meta.next` is durable, so a
-   * crash from then on finishes the rename at start rather than keep neither key's value.
+   * Gives the stream at `oldKey` the key `newKey`, moving its directory crash-safely (see the
+   * top); returns the reopened log. The old log object is closed. `newKey` must be free unless
+   * `clearTarget` is given: it removes what holds `newKey` (a stream dropped, a list's deletion
+   * journaled) once `meta.next` is durable, so a crash from then on finishes the rename at
+   * start rather than keep neither key's value.
    */
   async rename(
     oldKey: Buffer,

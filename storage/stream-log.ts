@@ -33,7 +33,7 @@ import {
   type StreamEntry,
 } from './records';
 import { Segment, type SegmentFiles } from './segment';
-import { scheduleWrite, type WriteHold } from './write-hold';
+import type { WriteHold } from './write-hold';
 import { encodeCheckpoint, type CheckpointBody, type CheckpointSegment } from './checkpoint';
 import { planTrim, type TrimSpec } from './trim';
 
@@ -45,6 +45,43 @@ export interface LogOptions {
   /** Shared with the journal and the other logs: holds writes back during an EXEC. */
   readonly writeHold?: WriteHold;
 }
+
+/** Packs commands into frames of about FRAME_TARGET_BYTES, in order, as the writer writes them. */
+class FramePacker {
+  private frames: Buffer[] = [];
+  private frame: EncodedCommand[] = [];
+  private bytes = 0;
+
+  add(cmd: EncodedCommand): void {
+    if (cmd.bytes > FRAME_TARGET_BYTES && cmd.records.length > 1) {
+      // A large command goes over several frames of its own (FLAG_CONTINUES on all but the last).
+      this.seal();
+      const parts = splitCommand(cmd, FRAME_TARGET_BYTES);
+      parts.forEach((p, i) => this.frames.push(encodeFrame([p], i < parts.length - 1)));
+      return;
+    }
+    this.frame.push(cmd);
+    this.bytes += cmd.bytes;
+    if (this.bytes >= FRAME_TARGET_BYTES) this.seal();
+  }
+
+  /** The frames so far, the open one closed; the packer starts empty. */
+  take(): Buffer[] {
+    this.seal();
+    const frames = this.frames;
+    this.frames = [];
+    return frames;
+  }
+
+  private seal(): void {
+    if (this.frame.length > 0) this.frames.push(encodeFrame(this.frame));
+    this.frame = [];
+    this.bytes = 0;
+  }
+}
+
+const joined = (frames: readonly Buffer[]): Buffer =>
+  frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames);
 
 /** State of the layers above that lives in this log (consumer groups). */
 export interface StreamExtension {
@@ -574,7 +611,9 @@ export class StreamLog {
 
   private scheduleFlush(): void {
     if (this.flushScheduled || this.flushing) return;
-    scheduleWrite(this.options.writeHold, this, this.writeHeldNow, this.scheduleNow);
+    const hold = this.options.writeHold;
+    if (hold) hold.schedule(this, this.writeHeldNow, this.scheduleNow);
+    else this.scheduleNow();
   }
 
   /**
@@ -589,27 +628,20 @@ export class StreamLog {
     if (this.flushing || this.flushScheduled || this.failure || !io.writeSync || fd === null) {
       return false;
     }
-    if (batch.length === 0 || batch.some((item) => item.type !== 'cmd')) return false;
-    const frames: Buffer[] = [];
-    let frame: EncodedCommand[] = [];
+    if (batch.length === 0) return false;
+    const packer = new FramePacker();
     let bytes = 0;
-    let frameBytes = 0;
     for (const item of batch) {
-      const cmd = (item as Pending & { type: 'cmd' }).cmd;
-      bytes += cmd.bytes;
-      if (bytes > SYNC_WRITE_MAX_BYTES || cmd.bytes > FRAME_TARGET_BYTES) return false;
-      frame.push(cmd);
-      frameBytes += cmd.bytes;
-      if (frameBytes < FRAME_TARGET_BYTES) continue;
-      frames.push(encodeFrame(frame)); // as writeBatch groups them
-      frame = [];
-      frameBytes = 0;
+      if (item.type !== 'cmd') return false;
+      bytes += item.cmd.bytes;
+      if (bytes > SYNC_WRITE_MAX_BYTES || item.cmd.bytes > FRAME_TARGET_BYTES) return false;
+      packer.add(item.cmd);
     }
-    if (frame.length > 0) frames.push(encodeFrame(frame));
+    const frames = packer.take();
     this.pending = [];
     const base = this.writing.size;
     try {
-      io.writeSync(fd, frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames), base);
+      io.writeSync(fd, joined(frames), base);
     } catch (err) {
       void this.fail(err);
       return true;
@@ -687,36 +719,16 @@ export class StreamLog {
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
-    let frame: EncodedCommand[] = [];
-    let frameBytes = 0;
-    let frames: Buffer[] = [];
+    const packer = new FramePacker();
     const drafts: Array<{ draft: Draft; seg: Segment; cut: FrameCut }> = [];
     let lastSeq = this.writtenSeq;
     for (const item of batch) {
       lastSeq = item.seq;
-      if (
-        item.type === 'cmd' &&
-        item.cmd.bytes > FRAME_TARGET_BYTES &&
-        item.cmd.records.length > 1
-      ) {
-        if (frame.length > 0) frames.push(encodeFrame(frame));
-        frame = [];
-        frameBytes = 0;
-        const parts = splitCommand(item.cmd, FRAME_TARGET_BYTES);
-        parts.forEach((p, i) => frames.push(encodeFrame([p], i < parts.length - 1)));
+      if (item.type === 'cmd') {
+        packer.add(item.cmd);
         continue;
       }
-      if (item.type === 'cmd') {
-        frame.push(item.cmd);
-        frameBytes += item.cmd.bytes;
-        if (frameBytes < FRAME_TARGET_BYTES) continue;
-      }
-      if (frame.length > 0) frames.push(encodeFrame(frame));
-      frame = [];
-      frameBytes = 0;
-      if (item.type === 'cmd') continue;
-      await this.writeFrames(this.writing, frames);
-      frames = [];
+      await this.writeFrames(this.writing, packer.take());
       if (item.type === 'checkpoint') {
         // The checkpoint covers the frames written so far, not those of later commands in
         // this batch: its counters were drafted before them.
@@ -725,8 +737,7 @@ export class StreamLog {
         drafts.push({ draft: item.draft, seg, cut });
       } else await this.switchSegment(item.seg, item.header);
     }
-    if (frame.length > 0) frames.push(encodeFrame(frame));
-    await this.writeFrames(this.writing, frames);
+    await this.writeFrames(this.writing, packer.take());
     this.writtenSeq = lastSeq;
     if (this.options.fsync === 'always' || this.syncRequested || drafts.length > 0) {
       this.syncRequested = false;
@@ -745,9 +756,8 @@ export class StreamLog {
 
   private async writeFrames(seg: Segment, frames: Buffer[]): Promise<void> {
     if (frames.length === 0) return;
-    const buf = frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames);
     const base = seg.size;
-    await this.files.io.write(seg.writeFd as number, buf, base);
+    await this.files.io.write(seg.writeFd as number, joined(frames), base);
     this.noteWritten(seg, frames, base);
   }
 

@@ -41,11 +41,16 @@ export class WriteHold {
     return this.depth > 0 && !this.bypassed.has(owner);
   }
 
-  /** While `owner` is held, keeps `schedule` until release(); returns whether it did. */
-  defer(owner: object, schedule: () => void): boolean {
-    if (!this.holds(owner)) return false;
-    this.deferred.set(owner, schedule);
-    return true;
+  /**
+   * Schedules `owner`'s writer: `later()` now, or while `owner` is held, at the release, when
+   * `writeNow()` (a synchronous write of what was kept back) cannot do it.
+   */
+  schedule(owner: object, writeNow: () => boolean, later: () => void): void {
+    if (!this.holds(owner)) return later();
+    if (this.deferred.has(owner)) return;
+    this.deferred.set(owner, () => {
+      if (!writeNow()) later();
+    });
   }
 
   /** `owner` wrote everything queued when it was released early: it is held again. */
@@ -62,23 +67,4 @@ export class WriteHold {
     this.deferred.delete(owner);
     schedule();
   }
-}
-
-/**
- * Schedules `owner`'s writer: `later()` now, or while `hold` holds it, at the release, when
- * `writeNow()` (a synchronous write of what was kept back) cannot do it.
- */
-export function scheduleWrite(
-  hold: WriteHold | undefined,
-  owner: object,
-  writeNow: () => boolean,
-  later: () => void,
-): void {
-  if (hold?.holds(owner)) {
-    hold.defer(owner, () => {
-      if (!writeNow()) later();
-    });
-    return;
-  }
-  later();
 }

@@ -24,8 +24,6 @@ export class Broker {
   readonly locks = new KeyLocks();
   /** Pub/sub is in memory only: fire and forget, never stored. */
   readonly pubsub = new PubSub();
-  /** Held by an EXEC: what it writes to each log reaches the files together (write-hold.ts). */
-  readonly writeHold: WriteHold;
   private closed = false;
 
   private constructor(
@@ -33,10 +31,9 @@ export class Broker {
     readonly keyspace: Keyspace,
     readonly lists: Lists,
     readonly journal: Journal,
-    writeHold: WriteHold,
-  ) {
-    this.writeHold = writeHold;
-  }
+    /** Held by an EXEC: what it writes to each log reaches the files together (write-hold.ts). */
+    readonly writeHold: WriteHold,
+  ) {}
 
   static async open(options: BrokerOptions): Promise<Broker> {
     const keyspace = new Keyspace(options.databases ?? 16);

@@ -5,7 +5,6 @@
 import net from 'node:net';
 import type { Broker } from '../broker/broker';
 import type { Dispatcher } from '../commands';
-import type { Staged } from '../commands/dispatch';
 import type { Reply } from '../commands/reply';
 import type { Logger } from '../../storage/errors';
 import { Connection } from './connection';
@@ -225,7 +224,7 @@ export class RespServer implements RespHost {
       const lists = this.broker.lists;
       lists.beginBatch();
       // Settled once the writes are released together (settling earlier would release them).
-      const done: Array<Staged | Reply> = [];
+      const done: Array<() => Promise<Reply>> = [];
       const waits: Promise<Reply>[] = [];
       this.broker.writeHold.hold();
       try {
@@ -233,17 +232,19 @@ export class RespServer implements RespHost {
           const local = localCommand((args[0] as Buffer).toString('latin1').toLowerCase());
           if (local) {
             const r = await local(conn, args);
-            done.push(Array.isArray(r) ? (r[0] as Reply) : (r ?? OK_REPLY));
+            const reply = Array.isArray(r) ? (r[0] as Reply) : (r ?? OK_REPLY);
+            done.push(() => Promise.resolve(reply));
             continue;
           }
-          done.push(await this.dispatcher.stage(session, args));
+          const staged = await this.dispatcher.stage(session, args);
+          done.push(() => this.dispatcher.settle(staged));
         }
       } finally {
         const seq = lists.endBatch();
         session.inExec = false;
         session.denyBlocking = false;
         this.broker.writeHold.release();
-        for (const d of done) waits.push('t' in d ? Promise.resolve(d) : this.dispatcher.settle(d));
+        for (const settle of done) waits.push(settle());
         if (seq > 0) waits.push(lists.whenDurable(seq).then(() => OK_REPLY));
       }
       const replies = await Promise.all(waits);
