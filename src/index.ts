@@ -34,6 +34,8 @@ export interface StartOptions {
   readonly args?: readonly string[];
   /** Where the broker's log lines go; default: discarded. */
   readonly stderr?: 'inherit' | 'ignore';
+  /** More environment variables for the broker process (SLUICE_* settings, NODE_OPTIONS). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface SluiceProcess {
@@ -99,6 +101,7 @@ export async function startSluice(options: StartOptions = {}): Promise<SluicePro
   const launch = async () => {
     child = spawn(process.execPath, [LAUNCH, 'serve', ...flags], {
       stdio: ['ignore', 'pipe', options.stderr ?? 'ignore'],
+      env: { ...process.env, ...options.env },
     });
     listening = await waitForUrl(child);
   };

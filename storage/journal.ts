@@ -48,7 +48,7 @@ import assert from 'node:assert';
 import path from 'node:path';
 import { StorageError, silentLogger, type Logger } from './errors';
 import { nodeIo, type Io } from './io';
-import type { WriteHold } from './write-hold';
+import { partFrom, type HeldLog, type HeldPart, type WriteHold } from './write-hold';
 import {
   FSYNC_INTERVAL_MS,
   JOURNAL_COMPACT_MIN_BYTES,
@@ -56,7 +56,7 @@ import {
   JOURNAL_SNAPSHOT_WRITE_BYTES,
   MAX_FRAME_BYTES,
   MAX_RECORD_BYTES,
-  SYNC_WRITE_MAX_BYTES,
+  TXN_INTENT_MAX_BYTES,
 } from './limits';
 import {
   FrameBuilder,
@@ -133,7 +133,7 @@ interface Settings {
   readonly writeHold: WriteHold | undefined;
 }
 
-export class Journal {
+export class Journal implements HeldLog {
   private readonly frames = new FrameBuilder(MAGIC_LOG, JOURNAL_FRAME_TARGET_BYTES);
   private readonly io: Io;
   private queue: Queued[] = [];
@@ -257,7 +257,9 @@ export class Journal {
     this.frames.add(records, bytes);
     this.activeRecords += records.length;
     this.scheduleFlush();
-    return ++this.seq;
+    const seq = ++this.seq;
+    this.settings.writeHold?.note(this, seq);
+    return seq;
   }
 
   /** The seq of the last append: whenDurable(lastSeq) waits for everything so far. */
@@ -320,34 +322,64 @@ export class Journal {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.flushing) return;
     const hold = this.settings.writeHold;
-    if (hold) hold.schedule(this, this.writeHeldNow, this.scheduleNow);
+    if (hold) hold.schedule(this, this.scheduleNow);
     else this.scheduleNow();
   }
 
-  /**
-   * Writes the frames a write hold kept back at once, synchronously, right after the stream
-   * logs it held (write-hold.ts); the writer then fdatasyncs and answers as usual. Only
-   * frames that fit one small write, with nothing else queued; false otherwise.
-   */
-  private readonly writeHeldNow = (): boolean => {
-    const bytes = this.frames.bytes;
-    if (this.flushing || this.flushScheduled || this.failure || this.closed) return false;
-    if (!this.io.writeSync) return false;
-    if (this.queue.length > 0 || bytes === 0 || bytes > SYNC_WRITE_MAX_BYTES) return false;
-    const { buf, length } = this.frames.take();
+  // ---- a write hold's unit (write-hold.ts) ----------------------------------------------
+
+  /** Writes to the part (or a switch to the next part) in flight: its end is not yet known. */
+  private ioBusy = 0;
+
+  async quiet(): Promise<void> {
+    for (;;) {
+      if (this.failure || this.closed) return;
+      const switching = this.queue.some((q) => q.type === 'switch');
+      if (!switching && this.ioBusy === 0) return;
+      // A compaction's part switch queued before the unit: the writer goes for it (and for
+      // the records queued so far, none of them the unit's: its records come after this).
+      if (switching) this.settings.writeHold?.releaseOne(this);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  takeHeld(): HeldPart | null {
+    if (this.failure || this.closed || this.ioBusy > 0 || !this.io.writeSync) return null;
+    this.sealPending();
+    const items: Array<Extract<Queued, { type: 'frames' }>> = [];
+    for (const item of this.queue) {
+      if (item.type !== 'frames') return null;
+      items.push(item);
+    }
+    const fresh = Buffer.concat(items.map((i) => i.buf.subarray(0, i.length)));
+    if (fresh.length > TXN_INTENT_MAX_BYTES) return null; // too long to write on this thread
+    const from = this.settings.fsync === 'always' ? this.syncedBytes : this.size;
+    return {
+      ...partFrom(this.fd, this.size, from, fresh),
+      file: path.join(this.dir, partFileName(this.part)),
+      identity: Buffer.alloc(0),
+      frames: items.length,
+      write: () => this.writeTaken(items, fresh),
+    };
+  }
+
+  /** Writes the frames takeHeld() found queued, now. */
+  private writeTaken(items: ReadonlyArray<Extract<Queued, { type: 'frames' }>>, bytes: Buffer) {
+    assert(this.ioBusy === 0 && items.every((it, i) => this.queue[i] === it), 'as taken');
     try {
-      this.io.writeSync(this.fd, buf.subarray(0, length), this.size);
+      (this.io.writeSync as NonNullable<Io['writeSync']>)(this.fd, bytes, this.size);
     } catch (err) {
       this.fail(err);
-      return true;
+      return;
     }
-    this.size += length;
-    this.writtenSeq = this.seq;
-    this.frames.recycle(buf);
+    this.queue.splice(0, items.length);
+    this.size += bytes.length;
+    const last = items[items.length - 1];
+    if (last) this.writtenSeq = last.seq;
+    for (const it of items) this.frames.recycle(it.buf);
     if (this.settings.fsync === 'always') this.syncRequested = true;
     this.scheduleNow();
-    return true;
-  };
+  }
 
   private readonly scheduleNow = (): void => {
     if (this.flushScheduled || this.flushing) return;
@@ -406,10 +438,20 @@ export class Journal {
   private async writeBatch(batch: readonly Queued[]): Promise<void> {
     for (const item of batch) {
       if (item.type === 'switch') {
-        await this.switchPart(item.part);
+        this.ioBusy++;
+        try {
+          await this.switchPart(item.part);
+        } finally {
+          this.ioBusy--;
+        }
         continue;
       }
-      await this.io.write(this.fd, item.buf.subarray(0, item.length), this.size);
+      this.ioBusy++;
+      try {
+        await this.io.write(this.fd, item.buf.subarray(0, item.length), this.size);
+      } finally {
+        this.ioBusy--;
+      }
       this.size += item.length;
       this.writtenSeq = item.seq;
       this.frames.recycle(item.buf);
@@ -417,6 +459,7 @@ export class Journal {
     if (this.settings.fsync === 'always' || this.syncDue()) {
       this.syncRequested = false;
       const synced = this.writtenSeq;
+      const syncedBytes = this.size; // not what a write hold's unit appends meanwhile
       const sync = this.io.fdatasync(this.fd);
       // The previous batch's waiters (durable already) are answered while this one syncs, so
       // the disk is not idle while their replies go out; this batch's wait for the next
@@ -424,7 +467,7 @@ export class Journal {
       this.settleWaiters();
       await sync;
       this.syncedSeq = synced;
-      this.syncedBytes = this.size;
+      this.syncedBytes = syncedBytes;
     } else this.settleWaiters();
   }
 
@@ -436,7 +479,7 @@ export class Journal {
     await this.io.fdatasync(this.fd);
     this.syncedSeq = this.writtenSeq;
     this.syncedBytes = this.size;
-    const fd = await this.io.open(path.join(this.dir, partFileName(next)), 'wx');
+    const fd = await this.io.open(path.join(this.dir, partFileName(next)), 'wx+');
     const manifest: Manifest = {
       snapshotGen: this.manifest.snapshotGen,
       parts: [...this.manifest.parts, next],

@@ -50,3 +50,9 @@ export const JOURNAL_PROBE_MAX_BYTES = 256 * 1024 * 1024;
  * with 50 clients sat idle 25% of the time). Larger writes go to the thread pool.
  */
 export const SYNC_WRITE_MAX_BYTES = 256 * 1024;
+/**
+ * Bytes of a MULTI/EXEC's writes written as one intent (write-hold.ts): the intent is one
+ * synchronous write, so a larger unit is written without one (not all-or-nothing across a
+ * crash) rather than stall every connection while megabytes are copied.
+ */
+export const TXN_INTENT_MAX_BYTES = 4 * 1024 * 1024;

@@ -47,6 +47,7 @@ import { recoverStream, type OnCorruption, type RecoveryReport } from './recover
 import { SegmentFiles, segmentFileName } from './segment';
 import { StreamLog, type FsyncPolicy, type StreamExtension } from './stream-log';
 import type { WriteHold } from './write-hold';
+import { finishIntent, IntentFile } from './txn-intent';
 
 /** The new key of a stream being renamed, beside `meta` (see the top). */
 const META_NEXT = 'meta.next';
@@ -101,6 +102,10 @@ export class Store {
     const files = new SegmentFiles(options.io ?? nodeIo, options.logger ?? silentLogger);
     const store = new Store(dataDir, options.fsync ?? 'everysec', segmentBytes, files, options);
     try {
+      // The last MULTI/EXEC a crash cut off is finished before any log is read (txn-intent.ts).
+      await finishIntent(dataDir.root, store.logger);
+      store.intent = new IntentFile(dataDir.root, store.fsync === 'always');
+      options.writeHold?.attach(store.intent);
       await store.recoverAll();
     } catch (err) {
       await store.closeLogs();
@@ -217,7 +222,8 @@ export class Store {
       const now = Date.now();
       for (const log of this.logs.values()) {
         if (this.fsync === 'everysec') log.requestSync();
-        if (log.checkpointDue(now, interval)) {
+        // Not inside a MULTI/EXEC: its checkpoint would let the held writes go (write-hold.ts).
+        if (log.checkpointDue(now, interval) && !this.options.writeHold?.held) {
           void log
             .checkpoint()
             .catch((e: unknown) =>
@@ -363,6 +369,8 @@ export class Store {
     if (this.closed) throw new StorageError('CLOSED', 'store is closed');
   }
 
+  private intent: IntentFile | null = null;
+
   private async closeLogs(): Promise<void> {
     await Promise.all([...this.logs.values()].map((l) => l.close()));
     this.logs.clear();
@@ -375,6 +383,7 @@ export class Store {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await this.closeLogs();
+    this.intent?.close();
     await this.dataDir.release();
   }
 }

@@ -16,7 +16,7 @@ import {
   FLAG_HAS_DATA,
   type EncodedCommand,
 } from './frame';
-import { FRAME_TARGET_BYTES, MAX_RECORD_BYTES, SYNC_WRITE_MAX_BYTES } from './limits';
+import { FRAME_TARGET_BYTES, MAX_RECORD_BYTES, TXN_INTENT_MAX_BYTES } from './limits';
 import {
   command,
   decodeFields,
@@ -33,7 +33,9 @@ import {
   type StreamEntry,
 } from './records';
 import { Segment, type SegmentFiles } from './segment';
-import type { WriteHold } from './write-hold';
+import { partFrom, type HeldLog, type HeldPart, type WriteHold } from './write-hold';
+import { metaFingerprint } from './txn-intent';
+import type { Io } from './io';
 import { encodeCheckpoint, type CheckpointBody, type CheckpointSegment } from './checkpoint';
 import { planTrim, type TrimSpec } from './trim';
 
@@ -138,7 +140,7 @@ export interface AppendDone {
   readonly seq: number;
 }
 
-export class StreamLog {
+export class StreamLog implements HeldLog {
   readonly segments: Segment[];
   private counters: Counters;
   private active: Segment;
@@ -603,6 +605,7 @@ export class StreamLog {
 
   private enqueue(cmd: EncodedCommand): number {
     const seq = ++this.seq;
+    this.options.writeHold?.note(this, seq);
     this.pending.push({ type: 'cmd', cmd, seq });
     this.activeBytes += cmd.bytes + FRAME_OVERHEAD_ESTIMATE;
     this.scheduleFlush();
@@ -612,46 +615,75 @@ export class StreamLog {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.flushing) return;
     const hold = this.options.writeHold;
-    if (hold) hold.schedule(this, this.writeHeldNow, this.scheduleNow);
+    if (hold) hold.schedule(this, this.scheduleNow);
     else this.scheduleNow();
   }
 
-  /**
-   * Writes the commands a write hold kept back at once, synchronously, so that the writes of
-   * every log it held follow each other with nothing in between; the writer then fdatasyncs
-   * and answers as usual. Only plain commands that fit one small write; false otherwise.
-   */
-  private readonly writeHeldNow = (): boolean => {
-    const io = this.files.io;
-    const batch = this.pending;
-    const fd = this.writing.writeFd;
-    if (this.flushing || this.flushScheduled || this.failure || !io.writeSync || fd === null) {
-      return false;
+  // ---- a write hold's unit (write-hold.ts) ----------------------------------------------
+
+  /** This stream directory's meta fingerprint, for intents (set by quiet()). */
+  private identity: Buffer | null = null;
+  /** Writes to the segment (or a switch to the next) in flight: its end is not yet known. */
+  private ioBusy = 0;
+
+  async quiet(fromSeq: number): Promise<void> {
+    this.identity ??= await metaFingerprint(this.dir);
+    for (;;) {
+      if (this.failure || this.closed) return;
+      const early = this.pending.find((p) => p.type !== 'cmd' && p.seq < fromSeq);
+      if (!early && this.ioBusy === 0) return;
+      if (early) {
+        // A roll or checkpoint queued before the unit: the writer goes for it (not beyond).
+        this.bypassSeq = Math.max(this.bypassSeq, early.seq);
+        this.options.writeHold?.releaseOne(this);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
-    if (batch.length === 0) return false;
+  }
+
+  takeHeld(): HeldPart | null {
+    const seg = this.writing;
+    const fd = seg.writeFd;
+    if (this.failure || this.closed || this.ioBusy > 0 || fd === null || !this.files.io.writeSync) {
+      return null;
+    }
+    if (this.identity === null) return null;
     const packer = new FramePacker();
-    let bytes = 0;
-    for (const item of batch) {
-      if (item.type !== 'cmd') return false;
-      bytes += item.cmd.bytes;
-      if (bytes > SYNC_WRITE_MAX_BYTES || item.cmd.bytes > FRAME_TARGET_BYTES) return false;
+    for (const item of this.pending) {
+      if (item.type !== 'cmd') return null;
       packer.add(item.cmd);
     }
+    const count = this.pending.length;
     const frames = packer.take();
-    this.pending = [];
-    const base = this.writing.size;
+    const fresh = joined(frames);
+    if (fresh.length > TXN_INTENT_MAX_BYTES) return null; // too long to write on this thread
+    const from = this.options.fsync === 'always' ? this.syncedBytes : seg.size;
+    return {
+      ...partFrom(fd, seg.size, from, fresh),
+      file: seg.path,
+      identity: this.identity,
+      frames: frames.length,
+      write: () => this.writeTaken(count, frames, fresh),
+    };
+  }
+
+  /** Writes the first `count` commands queued, as takeHeld() packed them, now. */
+  private writeTaken(count: number, frames: Buffer[], bytes: Buffer): void {
+    const seg = this.writing;
+    const base = seg.size;
+    assert(count <= this.pending.length && this.ioBusy === 0, 'nothing moved since takeHeld()');
     try {
-      io.writeSync(fd, joined(frames), base);
+      (this.files.io.writeSync as NonNullable<Io['writeSync']>)(seg.writeFd as number, bytes, base);
     } catch (err) {
       void this.fail(err);
-      return true;
+      return;
     }
-    this.noteWritten(this.writing, frames, base);
-    this.writtenSeq = (batch[batch.length - 1] as Pending).seq;
+    const taken = this.pending.splice(0, count);
+    this.noteWritten(seg, frames, base);
+    if (taken.length > 0) this.writtenSeq = (taken[taken.length - 1] as Pending).seq;
     if (this.options.fsync === 'always') this.syncRequested = true;
     this.scheduleNow();
-    return true;
-  };
+  }
 
   private readonly scheduleNow = (): void => {
     if (this.flushScheduled || this.flushing) return;
@@ -741,6 +773,8 @@ export class StreamLog {
     this.writtenSeq = lastSeq;
     if (this.options.fsync === 'always' || this.syncRequested || drafts.length > 0) {
       this.syncRequested = false;
+      // A write hold's unit may append while this syncs (takeHeld): it is not covered.
+      const synced = this.writing.size;
       const sync = this.files.io.fdatasync(this.writing.writeFd as number);
       // The previous batch's waiters (durable already) are answered while this one syncs, so
       // the disk is not idle while their replies go out; this batch's wait for the next
@@ -748,7 +782,7 @@ export class StreamLog {
       this.settleWaiters();
       await sync;
       this.syncedSeq = lastSeq;
-      this.syncedBytes = this.writing.size;
+      this.syncedBytes = synced;
       if (drafts.length > 0) this.settleWaiters();
     } else this.settleWaiters();
     for (const { draft, seg, cut } of drafts) await this.writeCheckpoint(draft, seg, cut);
@@ -757,7 +791,12 @@ export class StreamLog {
   private async writeFrames(seg: Segment, frames: Buffer[]): Promise<void> {
     if (frames.length === 0) return;
     const base = seg.size;
-    await this.files.io.write(seg.writeFd as number, joined(frames), base);
+    this.ioBusy++;
+    try {
+      await this.files.io.write(seg.writeFd as number, joined(frames), base);
+    } finally {
+      this.ioBusy--;
+    }
     this.noteWritten(seg, frames, base);
   }
 
@@ -775,6 +814,16 @@ export class StreamLog {
 
   /** Seals the segment being written and starts `next` with its header frame. */
   private async switchSegment(next: Segment, header: EncodedCommand): Promise<void> {
+    this.ioBusy++;
+    try {
+      await this.switchTo(next);
+      await this.writeFrames(next, [encodeFrame([header])]);
+    } finally {
+      this.ioBusy--;
+    }
+  }
+
+  private async switchTo(next: Segment): Promise<void> {
     const old = this.writing;
     const io = this.files.io;
     await io.fdatasync(old.writeFd as number);
@@ -788,7 +837,6 @@ export class StreamLog {
     this.track(
       old.writeIndexFile().catch((e: unknown) => this.logger.warn('idx', { e: String(e) })),
     );
-    await this.writeFrames(next, [encodeFrame([header])]);
   }
 
   private settleWaiters(): void {

@@ -1,39 +1,147 @@
 // Holding back the writers of several logs so that what one unit of work (a MULTI/EXEC) wrote
-// to each of them reaches the files together. While held, a stream log or the journal that
-// would schedule its write defers it; release() schedules every deferred write in the same
-// turn, so they run one after another with no other work between them. A waiter on a held log
-// (a read inside the unit that must see its own writes, say) has that log write what it holds
-// at once, so nothing ever waits on the hold.
+// to each of them reaches the files as one unit. While held, a stream log or the journal that
+// would schedule its write defers it, and notes itself as one the unit queued records on.
+// commit() ends the unit:
+//   1. prepare(): every such log finishes what it had in flight, and writes the segment rolls,
+//      checkpoints or part switches queued before the unit's first record (its writer is let go
+//      for them), so that what is left is plain records at the end of one open file each;
+//   2. takeHeld(): each log packs what it holds into the bytes of one write at a known offset;
+//   3. when the unit spans more than one file (or more than one frame of one), the intent
+//      (txn-intent.ts) naming every part is written in one system call, and under `always`
+//      fdatasync'd;
+//   4. each part is written synchronously, one after another; the writers then fdatasync and
+//      answer as usual.
+// A kill -9 before the intent is complete leaves none of the unit (no part is written before
+// it); after it, the next start writes whatever part is missing (finishIntent): all of it.
+// Under `always` the same holds across a power loss, the intent being durable before any part
+// is written and each part starting at its file's last fdatasync'd byte.
 //
-// What this buys: a kill -9 can no longer land between the unit's writes while the unit waits
-// on something else (a stream being created, a disk read), which left one stream written and
-// another not. What it does not: the writes are still separate system calls to separate files,
-// so a kill in the microseconds between them, or a power cut before all are fdatasync'd, can
-// still keep some and not others. Making a unit one record in one file is the real fix.
+// Not covered, and written as before (each log on its own, in order): a unit one of whose logs
+// cannot hand over what it holds (a segment roll or checkpoint among the unit's own records, a
+// closed or failed log, an intent over TXN_INTENT_MAX_BYTES), and the records a unit's own wait
+// let go early: a wait on a held log (a read inside the unit that must see the unit's earlier
+// writes, say) has that log write what it holds at once, so nothing ever waits on the hold.
+import assert from 'node:assert';
+import fs from 'node:fs';
+import { TXN_INTENT_MAX_BYTES } from './limits';
+import type { IntentFile, IntentPart } from './txn-intent';
+
+/** A log a hold can hold: a stream log or the journal. */
+export interface HeldLog {
+  /**
+   * Resolves once nothing is in flight and what is queued before `fromSeq` (the unit's first
+   * record here) is only plain records; lets the writer go for earlier rolls and the like.
+   */
+  quiet(fromSeq: number): Promise<void>;
+  /** What is queued, as one write at the end of the file being written; null if it cannot be. */
+  takeHeld(): HeldPart | null;
+}
+
+export interface HeldPart extends IntentPart {
+  /** The write spans more than one frame (a torn one could keep only some). */
+  readonly frames: number;
+  /** Writes the bytes now, synchronously; the log's writer then syncs and answers. */
+  write(): void;
+}
+
+/**
+ * A part's offset and bytes: `fresh`, to go at `end` (the file's end), preceded by what the file
+ * holds from `from` (its last fdatasync'd byte under `always`, else `end`), read back from the
+ * page cache, so the part covers whatever a power loss may take back. Falls back to `end`
+ * when the file cannot be read (the part then covers a kill -9 only).
+ */
+export function partFrom(fd: number, end: number, from: number, fresh: Buffer) {
+  if (from >= end) return { offset: end, bytes: fresh };
+  const before = Buffer.allocUnsafe(end - from);
+  try {
+    for (let got = 0; got < before.length;) {
+      const n = fs.readSync(fd, before, got, before.length - got, from + got);
+      if (n === 0) return { offset: end, bytes: fresh };
+      got += n;
+    }
+  } catch {
+    return { offset: end, bytes: fresh };
+  }
+  return { offset: from, bytes: Buffer.concat([before, fresh]) };
+}
 
 export class WriteHold {
   private depth = 0;
   private readonly deferred = new Map<object, () => void>();
   /** Logs released early (someone waits on them), until they have written what was queued. */
   private readonly bypassed = new Set<object>();
+  /** The logs the unit queued records on, with the seq of its first record on each. */
+  private readonly touched = new Map<HeldLog, number>();
+  private intent: IntentFile | null = null;
 
   get held(): boolean {
     return this.depth > 0;
+  }
+
+  /** The store's intent file; without one, units are written without an intent. */
+  attach(intent: IntentFile): void {
+    this.intent = intent;
   }
 
   hold(): void {
     this.depth++;
   }
 
-  /** Ends one hold; the last one schedules every deferred write. */
+  /** A record `seq` was queued on `log`: while held, the unit's. */
+  note(log: HeldLog, seq: number): void {
+    if (this.depth > 0 && !this.touched.has(log)) this.touched.set(log, seq);
+  }
+
+  /** Ends one hold; the last one schedules every deferred write (see commit for a unit's). */
   release(): void {
     if (this.depth === 0) return;
     this.depth--;
     if (this.depth > 0) return;
     this.bypassed.clear();
+    this.touched.clear();
     const writes = [...this.deferred.values()];
     this.deferred.clear();
     for (const write of writes) write();
+  }
+
+  /**
+   * Step 1 (see the top), before the unit's last records are queued: `also` are logs it will
+   * queue on after this (the journal, which gets a transaction's list records at its end).
+   */
+  async prepare(also: readonly HeldLog[]): Promise<void> {
+    assert(this.depth === 1, 'prepare() ends the outermost hold');
+    const logs = new Set([...this.touched.keys(), ...also]);
+    for (const log of logs) await log.quiet(this.touched.get(log) ?? Number.MAX_SAFE_INTEGER);
+  }
+
+  /**
+   * Steps 2-4, then release(): right after prepare() and the unit's last records, all in one
+   * turn, so no log changes between the intent and the writes. A failed intent write leaves
+   * the unit to be written without one (the logs' own writes then report the broken disk).
+   */
+  commit(): void {
+    assert(this.depth === 1, 'commit() ends the outermost hold');
+    try {
+      const parts: HeldPart[] = [];
+      let whole = true;
+      for (const log of this.touched.keys()) {
+        const part = log.takeHeld();
+        if (part === null) whole = false;
+        else if (part.bytes.length > 0) parts.push(part);
+      }
+      const bytes = parts.reduce((n, p) => n + p.bytes.length, 0);
+      const spans = parts.length > 1 || (parts[0]?.frames ?? 0) > 1;
+      if (whole && spans && this.intent && bytes <= TXN_INTENT_MAX_BYTES) {
+        try {
+          this.intent.write(parts);
+        } catch {
+          // see above
+        }
+      }
+      for (const part of parts) part.write();
+    } finally {
+      this.release();
+    }
   }
 
   /** Whether `owner`'s writes wait now. */
@@ -41,16 +149,10 @@ export class WriteHold {
     return this.depth > 0 && !this.bypassed.has(owner);
   }
 
-  /**
-   * Schedules `owner`'s writer: `later()` now, or while `owner` is held, at the release, when
-   * `writeNow()` (a synchronous write of what was kept back) cannot do it.
-   */
-  schedule(owner: object, writeNow: () => boolean, later: () => void): void {
+  /** Schedules `owner`'s writer: `later()` now, or while `owner` is held, at the release. */
+  schedule(owner: object, later: () => void): void {
     if (!this.holds(owner)) return later();
-    if (this.deferred.has(owner)) return;
-    this.deferred.set(owner, () => {
-      if (!writeNow()) later();
-    });
+    if (!this.deferred.has(owner)) this.deferred.set(owner, later);
   }
 
   /** `owner` wrote everything queued when it was released early: it is held again. */

@@ -35,6 +35,14 @@ export class Broker {
     readonly writeHold: WriteHold,
   ) {}
 
+  /**
+   * Before the last records of an EXEC (its list batch) are queued: every log it wrote to is
+   * made ready to take the whole unit in one go (storage/write-hold.ts, prepare and commit).
+   */
+  prepareUnit(): Promise<void> {
+    return this.writeHold.prepare([this.journal]);
+  }
+
   static async open(options: BrokerOptions): Promise<Broker> {
     const keyspace = new Keyspace(options.databases ?? 16);
     const writeHold = new WriteHold();

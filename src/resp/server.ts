@@ -226,7 +226,9 @@ export class RespServer implements RespHost {
       // Settled once the writes are released together (settling earlier would release them).
       const done: Array<() => Promise<Reply>> = [];
       const waits: Promise<Reply>[] = [];
-      this.broker.writeHold.hold();
+      const hold = this.broker.writeHold;
+      hold.hold();
+      let prepared = false;
       try {
         for (const args of queued) {
           const local = localCommand((args[0] as Buffer).toString('latin1').toLowerCase());
@@ -239,11 +241,16 @@ export class RespServer implements RespHost {
           const staged = await this.dispatcher.stage(session, args);
           done.push(() => this.dispatcher.settle(staged));
         }
+        await this.broker.prepareUnit();
+        prepared = true;
       } finally {
         const seq = lists.endBatch();
         session.inExec = false;
         session.denyBlocking = false;
-        this.broker.writeHold.release();
+        // All of it is written as one unit (storage/write-hold.ts); after a failed command,
+        // as it comes.
+        if (prepared) hold.commit();
+        else hold.release();
         for (const settle of done) waits.push(settle());
         if (seq > 0) waits.push(lists.whenDurable(seq).then(() => OK_REPLY));
       }

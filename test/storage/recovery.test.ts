@@ -138,8 +138,17 @@ async function quiesce(log: StreamLog): Promise<void> {
 
 /** A crash: copies the data directory of an open store, as a kill -9 would leave it. */
 async function crashCopy(log: StreamLog, from: string, to: string): Promise<void> {
-  await quiesce(log);
-  await fs.cp(from, to, { recursive: true });
+  for (let attempt = 1; ; attempt++) {
+    await quiesce(log);
+    try {
+      await fs.cp(from, to, { recursive: true });
+      break;
+    } catch (err) {
+      // A file the log removed while it was copied (an older checkpoint): copy again.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 5) throw err;
+      await fs.rm(to, { recursive: true, force: true });
+    }
+  }
   await fs.rm(path.join(to, 'LOCK'), { force: true });
 }
 

@@ -1,0 +1,231 @@
+// The intent file `<dataDir>/txn`: what one unit of work (a MULTI/EXEC) is about to write to
+// several logs, written in one system call before any of those writes. A kill -9 between the
+// unit's writes to its files then leaves an intent naming every byte still to come, and the
+// next start finishes the unit (redo) before anything reads the files: the unit is there whole
+// or, when the kill came before the intent was written, not at all. See write-hold.ts for when
+// an intent is written.
+//
+// Layout, little-endian, version 1 (one record from offset 0; the file is rewritten in place,
+// so bytes after `len` are a longer earlier intent's and mean nothing):
+//   off size field
+//   0   4    len      u32  bytes of the record
+//   4   4    crc      u32  zlib.crc32 of bytes [0,4) then [8,len) (frame.ts frameCrc)
+//   8   1    magic    u8   0x58 ('X')
+//   9   1    version  u8   1
+//   10  2    parts    u16  number of parts
+//   12  4    reserved u32  zero
+//   16  ...  parts    each:
+//     u16 pathLen | path (UTF-8, relative to the data directory: a segment or a journal part)
+//     u16 idLen   | identity (a stream's meta fingerprint, see metaFingerprint; empty for the
+//                   journal): the file must still belong to the stream that wrote the intent
+//     u64 offset  | u32 bytesLen | bytes: the file holds exactly `bytes` at `offset` once the
+//                   unit is written (and held the same bytes' prefix up to its end before)
+// Invariants: the parts name distinct files; a part's bytes are whole frames of its file's
+// format, ending at the end of the file as the unit left it.
+//
+// Recovery (finishIntent, at open, before the streams and the journal are read): labels
+//   TXN_NONE        no intent file, or an empty one: nothing to do
+//   TXN_TORN        the record fails its checks: the kill came while it was written, before
+//                   any of its parts: ignored (the unit left nothing)
+//   then per part:
+//   PART_APPLIED    the file holds the bytes at the offset: nothing to do (the usual case: an
+//                   intent stays until the next one overwrites it)
+//   PART_REDONE     the file ends inside the part and what it holds there is a prefix of the
+//                   bytes: the rest is written, the file cut at the part's end and fdatasync'd
+//   PART_GONE       the file, or the stream, is gone or is another incarnation (dropped and
+//                   created again, renamed): the part was written, then superseded
+//   PART_MISMATCH   anything else (bytes differ, the file ends before the offset): left as it
+//                   is, with a warning; never overwritten
+import assert from 'node:assert';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { frameCrc } from './frame';
+import type { Logger } from './errors';
+
+const MAGIC = 0x58;
+const VERSION = 1;
+const HEADER_BYTES = 16;
+export const INTENT_FILE = 'txn';
+
+export interface IntentPart {
+  /** Absolute path of the file the part goes to. */
+  readonly file: string;
+  /** The stream directory's meta fingerprint, or empty (the journal). */
+  readonly identity: Buffer;
+  readonly offset: number;
+  readonly bytes: Buffer;
+}
+
+export function encodeIntent(root: string, parts: readonly IntentPart[]): Buffer {
+  assert(parts.length > 0 && parts.length <= 0xffff, 'an intent has 1..65535 parts');
+  const paths = parts.map((p) => Buffer.from(path.relative(root, p.file), 'utf8'));
+  let len = HEADER_BYTES;
+  parts.forEach((p, i) => (len += 2 + (paths[i] as Buffer).length + 2 + p.identity.length + 12));
+  for (const p of parts) len += p.bytes.length;
+  const buf = Buffer.allocUnsafe(len);
+  buf.writeUInt32LE(len, 0);
+  buf[8] = MAGIC;
+  buf[9] = VERSION;
+  buf.writeUInt16LE(parts.length, 10);
+  buf.writeUInt32LE(0, 12);
+  let off = HEADER_BYTES;
+  parts.forEach((p, i) => {
+    const name = paths[i] as Buffer;
+    off = buf.writeUInt16LE(name.length, off);
+    off += name.copy(buf, off);
+    off = buf.writeUInt16LE(p.identity.length, off);
+    off += p.identity.copy(buf, off);
+    off = buf.writeBigUInt64LE(BigInt(p.offset), off);
+    off = buf.writeUInt32LE(p.bytes.length, off);
+    off += p.bytes.copy(buf, off);
+  });
+  assert(off === len, 'the intent tiles its record');
+  buf.writeUInt32LE(frameCrc(buf, 0, len), 4);
+  return buf;
+}
+
+/** The parts of a valid intent record at the start of `buf`; null when it is torn or absent. */
+export function decodeIntent(root: string, buf: Buffer): IntentPart[] | null {
+  if (buf.length < HEADER_BYTES) return null;
+  const len = buf.readUInt32LE(0);
+  if (len < HEADER_BYTES || len > buf.length) return null;
+  if (buf[8] !== MAGIC || buf[9] !== VERSION) return null;
+  if (frameCrc(buf, 0, len) !== buf.readUInt32LE(4)) return null;
+  const parts: IntentPart[] = [];
+  let off = HEADER_BYTES;
+  const take = (n: number): Buffer => {
+    if (off + n > len) throw new RangeError('intent part overruns its record');
+    const b = buf.subarray(off, off + n);
+    off += n;
+    return b;
+  };
+  try {
+    for (let i = buf.readUInt16LE(10); i > 0; i--) {
+      const name = take(take(2).readUInt16LE(0)).toString('utf8');
+      const identity = Buffer.from(take(take(2).readUInt16LE(0)));
+      const offset = Number(take(8).readBigUInt64LE(0));
+      const bytes = take(take(4).readUInt32LE(0));
+      parts.push({ file: path.join(root, name), identity, offset, bytes });
+    }
+  } catch {
+    return null;
+  }
+  return off === len ? parts : null;
+}
+
+/**
+ * Identifies one incarnation of a stream directory: its meta file's inode, modification time
+ * and checksum (meta is written once, with a random salt, when the stream is created, and
+ * replaced when it is renamed), so a stream dropped and created again under the same key is
+ * told apart.
+ */
+export async function metaFingerprint(streamDir: string): Promise<Buffer | null> {
+  const file = path.join(streamDir, 'meta');
+  const st = await fsp.stat(file, { bigint: true }).catch(() => null);
+  const meta = await fsp.readFile(file).catch(() => null);
+  if (st === null || meta === null || meta.length < 16) return null;
+  const b = Buffer.alloc(20);
+  b.writeBigUInt64LE(st.ino, 0);
+  b.writeBigUInt64LE(st.mtimeNs, 8);
+  meta.copy(b, 16, 12, 16);
+  return b;
+}
+
+/** Writes intents for a write hold: one synchronous write each, at offset 0 of `<root>/txn`. */
+export class IntentFile {
+  private fd: number | null = null;
+
+  constructor(
+    readonly root: string,
+    /** fdatasync each intent before its parts are written (fsync `always`). */
+    readonly sync: boolean,
+  ) {}
+
+  /**
+   * Writes the intent now; under `sync` fdatasyncs it too, on this thread (as Redis's `always`
+   * does its AOF): nothing else may run between it and the unit's writes.
+   */
+  write(parts: readonly IntentPart[]): void {
+    const buf = encodeIntent(this.root, parts);
+    const fd = this.open();
+    for (let off = 0; off < buf.length;) off += fs.writeSync(fd, buf, off, buf.length - off, off);
+    if (this.sync) fs.fdatasyncSync(fd);
+  }
+
+  private open(): number {
+    if (this.fd !== null) return this.fd;
+    // Created (or emptied: finishIntent has dealt with what it held) at the first unit.
+    this.fd = fs.openSync(path.join(this.root, INTENT_FILE), 'w');
+    if (this.sync) {
+      // Of use after a power loss only if its directory entry is durable too.
+      const dir = fs.openSync(this.root, 'r');
+      try {
+        fs.fsyncSync(dir);
+      } finally {
+        fs.closeSync(dir);
+      }
+    }
+    return this.fd;
+  }
+
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+export type PartOutcome = 'PART_APPLIED' | 'PART_REDONE' | 'PART_GONE' | 'PART_MISMATCH';
+
+/**
+ * Finishes the unit the last intent describes (see the decision table at the top); run at
+ * open, before any log is read. Returns the label of each part (none: TXN_NONE or TXN_TORN).
+ */
+export async function finishIntent(root: string, logger: Logger): Promise<PartOutcome[]> {
+  const buf = await fsp.readFile(path.join(root, INTENT_FILE)).catch(() => null);
+  if (buf === null || buf.length === 0) return [];
+  const parts = decodeIntent(root, buf);
+  if (parts === null) {
+    logger.warn('recovery: TXN_TORN', { file: INTENT_FILE });
+    return [];
+  }
+  const outcomes: PartOutcome[] = [];
+  for (const part of parts) {
+    const outcome = await finishPart(part);
+    outcomes.push(outcome);
+    if (outcome === 'PART_REDONE' || outcome === 'PART_MISMATCH') {
+      const log = outcome === 'PART_REDONE' ? logger.info : logger.warn;
+      log.call(logger, `recovery: ${outcome}`, {
+        file: path.relative(root, part.file),
+        offset: part.offset,
+        bytes: part.bytes.length,
+      });
+    }
+  }
+  return outcomes;
+}
+
+async function finishPart(part: IntentPart): Promise<PartOutcome> {
+  if (part.identity.length > 0) {
+    const now = await metaFingerprint(path.dirname(part.file));
+    if (now === null || !now.equals(part.identity)) return 'PART_GONE';
+  }
+  const handle = await fsp.open(part.file, 'r+').catch(() => null);
+  if (handle === null) return 'PART_GONE';
+  try {
+    const size = (await handle.stat()).size;
+    const end = part.offset + part.bytes.length;
+    if (size < part.offset) return 'PART_MISMATCH';
+    const held = Buffer.alloc(Math.min(size, end) - part.offset);
+    if (held.length > 0) await handle.read(held, 0, held.length, part.offset);
+    if (!held.equals(part.bytes.subarray(0, held.length))) return 'PART_MISMATCH';
+    if (held.length === part.bytes.length) return 'PART_APPLIED';
+    const rest = part.bytes.subarray(held.length);
+    await handle.write(rest, 0, rest.length, part.offset + held.length);
+    await handle.truncate(end);
+    await handle.datasync();
+    return 'PART_REDONE';
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,92 @@
+// A MULTI/EXEC writing two streams and a list is one unit (storage/write-hold.ts): its intent
+// is written first, then each file's part. A real Sluice process kills itself (SIGKILL) at each
+// of those writes in turn, whole or torn (test/fixtures/kill-in-unit.mjs); after a restart the
+// EXEC is there whole (killed after its intent: the restart finishes it) or not at all (killed
+// while the intent was written), never in part.
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startSluice, type SluiceProcess } from '../../src/index';
+import { RespClient } from '../helpers/resp-client';
+import { plain } from './fixture';
+
+const PRELOAD = path.join(import.meta.dirname, '..', 'fixtures', 'kill-in-unit.mjs');
+
+async function valuesOf(c: RespClient): Promise<string[][]> {
+  const ids = async (key: string) =>
+    (plain(await c.call('XRANGE', key, '-', '+')) as [string, string[]][]).map((e) => e[0]);
+  const list = plain(await c.call('LRANGE', 'l', '0', '-1')) as string[];
+  return [await ids('s'), await ids('t'), list];
+}
+
+interface Case {
+  readonly at: number;
+  readonly torn: number;
+  readonly fsync: 'always' | 'everysec';
+  /** The EXEC creates the streams (otherwise they exist before it). */
+  readonly creates: boolean;
+}
+
+async function killInside(c: Case): Promise<{ before: string[][]; after: string[][] }> {
+  const procs: SluiceProcess[] = [];
+  try {
+    const env = {
+      NODE_OPTIONS: `--import ${PRELOAD}`,
+      SLUICE_TEST_KILL_AT: String(c.at),
+      SLUICE_TEST_KILL_TORN: String(c.torn),
+    };
+    const first = await startSluice({ fsync: c.fsync, env });
+    procs.push(first);
+    const client = await RespClient.connect(first.respPort);
+    if (!c.creates) {
+      for (const key of ['s', 't']) await client.call('XADD', key, '1-1', 'n', '1');
+      await client.call('RPUSH', 'l', '1');
+    }
+    const before = await valuesOf(client);
+    void client.call('MULTI').catch(() => {});
+    void client.call('XADD', 's', '2-1', 'n', '2').catch(() => {});
+    void client.call('XADD', 't', '2-1', 'n', '2').catch(() => {});
+    void client.call('RPUSH', 'l', '2').catch(() => {});
+    const exec = await client.call('EXEC').catch((err: unknown) => err);
+    expect(exec, 'the EXEC is never answered: the process dies inside it').toBeInstanceOf(Error);
+    await first.kill(); // reaps the process that killed itself
+    await client.close().catch(() => {});
+    const second = await startSluice({ dataDir: first.dataDir, fsync: c.fsync });
+    procs.push(second);
+    const check = await RespClient.connect(second.respPort);
+    const after = await valuesOf(check);
+    await check.close();
+    return { before, after };
+  } finally {
+    for (const p of procs.reverse()) await p.destroy();
+  }
+}
+
+const whole = (before: string[][]) => [
+  [...(before[0] ?? []), '2-1'],
+  [...(before[1] ?? []), '2-1'],
+  [...(before[2] ?? []), '2'],
+];
+
+describe('EXEC as one unit across kill -9 inside its writes', () => {
+  const cases: Case[] = [
+    { at: 0, torn: 0, fsync: 'always', creates: false },
+    { at: 0, torn: 30, fsync: 'always', creates: false },
+    { at: 1, torn: 0, fsync: 'always', creates: false },
+    { at: 1, torn: 20, fsync: 'always', creates: false },
+    { at: 2, torn: 0, fsync: 'always', creates: false },
+    { at: 3, torn: 15, fsync: 'always', creates: false },
+    { at: 2, torn: 0, fsync: 'everysec', creates: false },
+    { at: 0, torn: 0, fsync: 'everysec', creates: true },
+    { at: 1, torn: 0, fsync: 'always', creates: true },
+    { at: 2, torn: 40, fsync: 'everysec', creates: true },
+  ];
+  it.each(cases)(
+    'killed at write $at of the unit ($torn bytes of it), $fsync, creating: $creates',
+    async (c) => {
+      const { before, after } = await killInside(c);
+      // Write 0 is the intent: a kill there (torn or not) leaves nothing of the EXEC; any
+      // later one leaves an intent the restart finishes.
+      expect(after).toEqual(c.at === 0 ? before : whole(before));
+    },
+  );
+});

@@ -1,0 +1,154 @@
+// The intent file (storage/txn-intent.ts): its record round-trips, a torn one is ignored, and
+// finishIntent takes each part through the decision table: applied, redone, gone, mismatch.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  decodeIntent,
+  encodeIntent,
+  finishIntent,
+  IntentFile,
+  metaFingerprint,
+  INTENT_FILE,
+  type IntentPart,
+} from '../../storage/txn-intent';
+import { silentLogger } from '../../storage/errors';
+import { encodeMeta } from '../../storage/meta';
+
+let root: string;
+beforeEach(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'sluice-intent-'));
+});
+afterEach(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+const b = (s: string) => Buffer.from(s);
+
+/** A stream directory with a meta file and one segment holding `content`. */
+async function stream(name: string, content: string): Promise<{ dir: string; file: string }> {
+  const dir = path.join(root, 'streams', name);
+  await fs.mkdir(dir, { recursive: true });
+  await fs.writeFile(path.join(dir, 'meta'), encodeMeta(b(name)));
+  const file = path.join(dir, '00000000.seg');
+  await fs.writeFile(file, b(content));
+  return { dir, file };
+}
+
+async function writeIntent(parts: IntentPart[]): Promise<void> {
+  const intent = new IntentFile(root, true);
+  intent.write(parts);
+  intent.close();
+}
+
+describe('intent record', () => {
+  it('round-trips parts with their paths, identities, offsets and bytes', () => {
+    const parts: IntentPart[] = [
+      {
+        file: path.join(root, 'streams', 'k-73', '00000001.seg'),
+        identity: b('id'),
+        offset: 5,
+        bytes: b('abc'),
+      },
+      {
+        file: path.join(root, 'journal', 'wal.1.0'),
+        identity: Buffer.alloc(0),
+        offset: 2 ** 40,
+        bytes: b(''),
+      },
+    ];
+    expect(decodeIntent(root, encodeIntent(root, parts))).toEqual(parts);
+  });
+
+  it('a record cut short or with a flipped byte is torn', () => {
+    const parts = [{ file: path.join(root, 'f'), identity: b('x'), offset: 0, bytes: b('hello') }];
+    const buf = encodeIntent(root, parts);
+    for (let cut = 0; cut < buf.length; cut++)
+      expect(decodeIntent(root, buf.subarray(0, cut))).toBeNull();
+    for (let at = 0; at < buf.length; at++) {
+      const bad = Buffer.from(buf);
+      bad[at] = (bad[at] as number) ^ 0x10;
+      expect(decodeIntent(root, bad)).toBeNull();
+    }
+  });
+
+  it('a shorter intent over a longer one is read alone (the rest is stale bytes)', async () => {
+    const { file } = await stream('k-01', '');
+    const identity = (await metaFingerprint(path.dirname(file))) as Buffer;
+    const intent = new IntentFile(root, false);
+    intent.write([{ file, identity, offset: 0, bytes: Buffer.alloc(500, 1) }]);
+    intent.write([{ file, identity, offset: 0, bytes: b('xy') }]);
+    intent.close();
+    const parts = decodeIntent(root, await fs.readFile(path.join(root, INTENT_FILE)));
+    expect(parts?.map((p) => p.bytes.toString())).toEqual(['xy']);
+  });
+});
+
+describe('finishIntent', () => {
+  it('TXN_NONE: no intent file, or an empty one, does nothing', async () => {
+    expect(await finishIntent(root, silentLogger)).toEqual([]);
+    await fs.writeFile(path.join(root, INTENT_FILE), '');
+    expect(await finishIntent(root, silentLogger)).toEqual([]);
+  });
+
+  it('TXN_TORN: a torn intent leaves every file as it is', async () => {
+    const { file } = await stream('k-01', 'head');
+    const identity = (await metaFingerprint(path.dirname(file))) as Buffer;
+    const buf = encodeIntent(root, [{ file, identity, offset: 4, bytes: b('tail') }]);
+    await fs.writeFile(path.join(root, INTENT_FILE), buf.subarray(0, buf.length - 1));
+    expect(await finishIntent(root, silentLogger)).toEqual([]);
+    expect(await fs.readFile(file, 'utf8')).toBe('head');
+  });
+
+  it('PART_REDONE: a file ending inside its part, at any byte of it, gets the rest', async () => {
+    const whole = 'head+unit-bytes';
+    for (let end = 4; end < whole.length; end++) {
+      const { file } = await stream('k-01', whole.slice(0, end));
+      const identity = (await metaFingerprint(path.dirname(file))) as Buffer;
+      await writeIntent([{ file, identity, offset: 4, bytes: b(whole.slice(4)) }]);
+      expect(await finishIntent(root, silentLogger)).toEqual(['PART_REDONE']);
+      expect(await fs.readFile(file, 'utf8')).toBe(whole);
+      // Finished once, the same intent finds it applied at the next start.
+      expect(await finishIntent(root, silentLogger)).toEqual(['PART_APPLIED']);
+    }
+  });
+
+  it('PART_APPLIED: a file holding its part, and more after it, is left alone', async () => {
+    const { file } = await stream('k-01', 'head+unit+later');
+    const identity = (await metaFingerprint(path.dirname(file))) as Buffer;
+    await writeIntent([{ file, identity, offset: 4, bytes: b('+unit') }]);
+    expect(await finishIntent(root, silentLogger)).toEqual(['PART_APPLIED']);
+    expect(await fs.readFile(file, 'utf8')).toBe('head+unit+later');
+  });
+
+  it('PART_GONE: a stream dropped, or dropped and created again, is not written to', async () => {
+    const { dir, file } = await stream('k-01', 'head');
+    const identity = (await metaFingerprint(dir)) as Buffer;
+    const journal = path.join(root, 'journal', 'wal.1.0');
+    await writeIntent([
+      { file, identity, offset: 4, bytes: b('+unit') },
+      { file: journal, identity: Buffer.alloc(0), offset: 0, bytes: b('x') },
+    ]);
+    // Created again under the same key: another meta file (another salt), another fingerprint.
+    await fs.rm(dir, { recursive: true });
+    await stream('k-01', 'head');
+    expect(await finishIntent(root, silentLogger)).toEqual(['PART_GONE', 'PART_GONE']);
+    expect(await fs.readFile(file, 'utf8')).toBe('head');
+  });
+
+  it('PART_MISMATCH: other bytes at the offset, or a file ending before it, are kept', async () => {
+    const { file } = await stream('k-01', 'head+other');
+    const identity = (await metaFingerprint(path.dirname(file))) as Buffer;
+    const other = path.join(root, 'journal', 'wal.1.0');
+    await fs.mkdir(path.dirname(other), { recursive: true });
+    await fs.writeFile(other, 'ab');
+    await writeIntent([
+      { file, identity, offset: 4, bytes: b('+unit') },
+      { file: other, identity: Buffer.alloc(0), offset: 3, bytes: b('cd') },
+    ]);
+    expect(await finishIntent(root, silentLogger)).toEqual(['PART_MISMATCH', 'PART_MISMATCH']);
+    expect(await fs.readFile(file, 'utf8')).toBe('head+other');
+    expect(await fs.readFile(other, 'utf8')).toBe('ab');
+  });
+});
