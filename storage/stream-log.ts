@@ -897,6 +897,9 @@ export class StreamLog implements HeldLog {
 
   private maybeRoll(): void {
     if (this.activeBytes < this.options.segmentBytes || this.active.entriesCount === 0) return;
+    // Not inside a MULTI/EXEC: its records stay in one file, written as one part of its unit
+    // (write-hold.ts); the segment rolls at the next append after it, one unit over its size.
+    if (this.options.writeHold?.held) return;
     const seg = new Segment(this.active.segno + 1, this.dir, this.files);
     const draft = this.draft([]);
     this.segments.push(seg);

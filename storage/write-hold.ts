@@ -16,11 +16,14 @@
 // Under `always` the same holds across a power loss, the intent being durable before any part
 // is written and each part starting at its file's last fdatasync'd byte.
 //
+// To keep each log's part in one file, a stream log does not roll to a new segment while held
+// (it rolls at its next append after), and the store's periodic checkpoints wait.
+//
 // Not covered, and written as before (each log on its own, in order): a unit one of whose logs
-// cannot hand over what it holds (a segment roll or checkpoint among the unit's own records, a
-// closed or failed log, an intent over TXN_INTENT_MAX_BYTES), and the records a unit's own wait
-// let go early: a wait on a held log (a read inside the unit that must see the unit's earlier
-// writes, say) has that log write what it holds at once, so nothing ever waits on the hold.
+// cannot hand over what it holds (a closed or failed log, one renamed or flushed inside the
+// unit, a part over TXN_INTENT_MAX_BYTES), and the records a unit's own wait let go early: a
+// wait on a held log (a read inside the unit that must see the unit's earlier writes, say) has
+// that log write what it holds at once, so nothing ever waits on the hold.
 import assert from 'node:assert';
 import fs from 'node:fs';
 import { TXN_INTENT_MAX_BYTES } from './limits';

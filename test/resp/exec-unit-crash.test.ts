@@ -10,6 +10,8 @@ import { RespClient } from '../helpers/resp-client';
 import { plain } from './fixture';
 
 const PRELOAD = path.join(import.meta.dirname, '..', 'fixtures', 'kill-in-unit.mjs');
+const SMALL_SEGMENT_BYTES = 4096;
+const FILLER = 'x'.repeat(100);
 
 async function valuesOf(c: RespClient): Promise<string[][]> {
   const ids = async (key: string) =>
@@ -24,6 +26,8 @@ interface Case {
   readonly fsync: 'always' | 'everysec';
   /** The EXEC creates the streams (otherwise they exist before it). */
   readonly creates: boolean;
+  /** Segments this small, and s's first one full: the EXEC's XADD would roll it. */
+  readonly small?: boolean;
 }
 
 async function killInside(c: Case): Promise<{ before: string[][]; after: string[][] }> {
@@ -34,7 +38,8 @@ async function killInside(c: Case): Promise<{ before: string[][]; after: string[
       SLUICE_TEST_KILL_AT: String(c.at),
       SLUICE_TEST_KILL_TORN: String(c.torn),
     };
-    const first = await startSluice({ fsync: c.fsync, env });
+    const args = c.small ? ['--segment-bytes', String(SMALL_SEGMENT_BYTES)] : [];
+    const first = await startSluice({ fsync: c.fsync, env, args });
     procs.push(first);
     const client = await RespClient.connect(first.respPort);
     if (!c.creates) {
@@ -43,14 +48,14 @@ async function killInside(c: Case): Promise<{ before: string[][]; after: string[
     }
     const before = await valuesOf(client);
     void client.call('MULTI').catch(() => {});
-    void client.call('XADD', 's', '2-1', 'n', '2').catch(() => {});
+    for (const id of execIds(c)) void client.call('XADD', 's', id, 'n', FILLER).catch(() => {});
     void client.call('XADD', 't', '2-1', 'n', '2').catch(() => {});
     void client.call('RPUSH', 'l', '2').catch(() => {});
     const exec = await client.call('EXEC').catch((err: unknown) => err);
     expect(exec, 'the EXEC is never answered: the process dies inside it').toBeInstanceOf(Error);
     await first.kill(); // reaps the process that killed itself
     await client.close().catch(() => {});
-    const second = await startSluice({ dataDir: first.dataDir, fsync: c.fsync });
+    const second = await startSluice({ dataDir: first.dataDir, fsync: c.fsync, args });
     procs.push(second);
     const check = await RespClient.connect(second.respPort);
     const after = await valuesOf(check);
@@ -61,8 +66,14 @@ async function killInside(c: Case): Promise<{ before: string[][]; after: string[
   }
 }
 
-const whole = (before: string[][]) => [
-  [...(before[0] ?? []), '2-1'],
+/** s's IDs in the EXEC: with small segments, more than a segment's worth (it would roll). */
+function execIds(c: Case): string[] {
+  const n = c.small ? Math.ceil((2 * SMALL_SEGMENT_BYTES) / FILLER.length) : 1;
+  return Array.from({ length: n }, (_, i) => `2-${i + 1}`);
+}
+
+const whole = (before: string[][], c: Case) => [
+  [...(before[0] ?? []), ...execIds(c)],
   [...(before[1] ?? []), '2-1'],
   [...(before[2] ?? []), '2'],
 ];
@@ -79,14 +90,16 @@ describe('EXEC as one unit across kill -9 inside its writes', () => {
     { at: 0, torn: 0, fsync: 'everysec', creates: true },
     { at: 1, torn: 0, fsync: 'always', creates: true },
     { at: 2, torn: 40, fsync: 'everysec', creates: true },
+    { at: 1, torn: 0, fsync: 'always', creates: false, small: true },
+    { at: 3, torn: 0, fsync: 'everysec', creates: false, small: true },
   ];
   it.each(cases)(
-    'killed at write $at of the unit ($torn bytes of it), $fsync, creating: $creates',
+    'killed at write $at of the unit ($torn bytes of it), $fsync, creating: $creates, small: $small',
     async (c) => {
       const { before, after } = await killInside(c);
       // Write 0 is the intent: a kill there (torn or not) leaves nothing of the EXEC; any
       // later one leaves an intent the restart finishes.
-      expect(after).toEqual(c.at === 0 ? before : whole(before));
+      expect(after).toEqual(c.at === 0 ? before : whole(before, c));
     },
   );
 });
