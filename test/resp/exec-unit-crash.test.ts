@@ -94,7 +94,7 @@ describe('EXEC as one unit across kill -9 inside its writes', () => {
     { at: 3, torn: 0, fsync: 'everysec', creates: false, small: true },
   ];
   it.each(cases)(
-    'killed at write $at of the unit ($torn bytes of it), $fsync, creating: $creates, small: $small',
+    'killed at write $at of the unit ($torn bytes of it), $fsync, creates: $creates, small: $small',
     async (c) => {
       const { before, after } = await killInside(c);
       // Write 0 is the intent: a kill there (torn or not) leaves nothing of the EXEC; any
