@@ -70,12 +70,15 @@ export class Broker {
       throw err;
     }
     const dropped = await keyspace.endListReplay();
-    if (dropped > 0) {
-      (options.logger ?? silentLogger).warn('journal lists at keys that hold a stream: dropped', {
-        lists: dropped,
-      });
-    }
     lists.attach(journal);
+    if (dropped.length > 0) {
+      (options.logger ?? silentLogger).warn('journal lists at keys that hold a stream: dropped', {
+        lists: dropped.length,
+      });
+      // For good: journaled as deleted, or they would come back once the stream is gone.
+      for (const { db, key } of dropped) lists.forget(db, key);
+      await lists.whenDurable();
+    }
     keyspace.lists = lists;
     const broker = new Broker(store, keyspace, lists, journal, writeHold);
     blocking = broker.blocking;

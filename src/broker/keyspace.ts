@@ -403,10 +403,10 @@ export class Keyspace implements ListHost {
    * of the list onto it, cut off before the stream's files went) takes the key; other such
    * lists are dropped (the stream wins). Returns how many were dropped.
    */
-  async endListReplay(): Promise<number> {
+  async endListReplay(): Promise<Array<{ db: number; key: string }>> {
     const shadow = this.shadow ?? new Map<string, ListValue>();
     this.shadow = null;
-    let dropped = 0;
+    const dropped: Array<{ db: number; key: string }> = [];
     for (const [skey, list] of shadow) {
       const db = this.logicalDb(skey.charCodeAt(0));
       const id = skey.slice(1);
@@ -414,7 +414,7 @@ export class Keyspace implements ListHost {
       if (v?.type === 'stream' && this.store?.wasReplaced(v.log.key)) {
         await this.delete(db, Buffer.from(id, 'latin1'));
         this.put(db, id, list);
-      } else dropped++;
+      } else dropped.push({ db, key: id });
     }
     await this.store?.clearReplaced();
     return dropped;

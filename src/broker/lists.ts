@@ -223,6 +223,15 @@ export class Lists implements JournalOwner {
     this.applyDel(op);
   }
 
+  /**
+   * Journals the deletion of a list the journal holds but the keyspace does not (one dropped
+   * at start for a stream at its key): a later start must not bring it back once the stream
+   * has left the key. Memory is not touched: the key holds the stream.
+   */
+  forget(db: number, key: string): void {
+    this.exec({ op: 'del', db, key });
+  }
+
   rename(db: number, from: string, to: string): void {
     const op: ListOp = { op: 'rename', db, from, to };
     this.exec(op);

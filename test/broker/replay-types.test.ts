@@ -108,3 +108,30 @@ describe('a stream marked as being replaced by a list (RENAME cut off)', () => {
     }
   });
 });
+
+describe('a list the journal holds at a key a stream took (RENAME in an EXEC cut off)', () => {
+  it('is dropped for good: it does not come back once the stream leaves the key', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sluice-dropped-'));
+    try {
+      const first = await Broker.open({ dataDir, fsync: 'always' });
+      first.lists.push(0, 'l', 'right', ['old1', 'old2']);
+      await first.lists.whenDurable();
+      // The stream's directory moved to l, the list's deletion never journaled: as a kill
+      // inside `MULTI; RENAME a l; ...; EXEC` leaves it.
+      const log = await first.store.create(Buffer.from('\0l'));
+      await log.append(() => [{ id: new StreamId(1n, 1n), fields: [Buffer.from('f')] }]);
+      await first.close();
+      const second = await Broker.open({ dataDir, fsync: 'always' });
+      expect(second.keyspace.typeOf(0, 'l')).toBe('stream');
+      await second.keyspace.delete(0, Buffer.from('l'));
+      await second.close();
+      for (let restart = 0; restart < 2; restart++) {
+        const again = await Broker.open({ dataDir, fsync: 'always' });
+        expect(again.keyspace.typeOf(0, 'l')).toBeUndefined();
+        await again.close();
+      }
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
