@@ -12,8 +12,9 @@
 //                        only [a-z0-9-], at most 202 characters, never built from raw input;
 //                        the real key is stored inside (meta), so `h-` names need no reverse
 //     journal/           lists and keyspace metadata (see the journal files)
-//     txn                the intent of the last MULTI/EXEC written as one unit (txn-intent.ts);
-//                        finished, if a crash cut it off, before streams/ and journal/ are read
+//     txn.0, txn.1       the intents of the last MULTI/EXECs written as one unit, in turn
+//                        (txn-intent.ts); the unit a crash cut off is finished or undone at
+//                        open, before streams/ and journal/ are read
 //
 // FORMAT: UTF-8 JSON plus a newline, exactly `{"format":"sluice","version":1}`. `version` is
 // FORMAT_VERSION and covers the layout and every file format under the directory; a Sluice

@@ -436,25 +436,21 @@ export class Journal implements HeldLog {
   }
 
   private async writeBatch(batch: readonly Queued[]): Promise<void> {
-    for (const item of batch) {
-      if (item.type === 'switch') {
-        this.ioBusy++;
-        try {
+    // Taken from the queue and not yet written: the part's end is not known (takeHeld).
+    this.ioBusy++;
+    try {
+      for (const item of batch) {
+        if (item.type === 'switch') {
           await this.switchPart(item.part);
-        } finally {
-          this.ioBusy--;
+          continue;
         }
-        continue;
-      }
-      this.ioBusy++;
-      try {
         await this.io.write(this.fd, item.buf.subarray(0, item.length), this.size);
-      } finally {
-        this.ioBusy--;
+        this.size += item.length;
+        this.writtenSeq = item.seq;
+        this.frames.recycle(item.buf);
       }
-      this.size += item.length;
-      this.writtenSeq = item.seq;
-      this.frames.recycle(item.buf);
+    } finally {
+      this.ioBusy--;
     }
     if (this.settings.fsync === 'always' || this.syncDue()) {
       this.syncRequested = false;

@@ -105,6 +105,7 @@ export class Store {
       // The last MULTI/EXEC a crash cut off is finished before any log is read (txn-intent.ts).
       await finishIntent(dataDir.root, store.logger);
       store.intent = new IntentFile(dataDir.root, store.fsync === 'always');
+      store.intent.reset();
       options.writeHold?.attach(store.intent);
       await store.recoverAll();
     } catch (err) {

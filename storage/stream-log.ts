@@ -751,25 +751,15 @@ export class StreamLog implements HeldLog {
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
-    const packer = new FramePacker();
     const drafts: Array<{ draft: Draft; seg: Segment; cut: FrameCut }> = [];
     let lastSeq = this.writtenSeq;
-    for (const item of batch) {
-      lastSeq = item.seq;
-      if (item.type === 'cmd') {
-        packer.add(item.cmd);
-        continue;
-      }
-      await this.writeFrames(this.writing, packer.take());
-      if (item.type === 'checkpoint') {
-        // The checkpoint covers the frames written so far, not those of later commands in
-        // this batch: its counters were drafted before them.
-        const seg = this.writing;
-        const cut = { end: seg.size, lastFrameStart: seg.lastFrameStart, crc: seg.lastFrameCrc };
-        drafts.push({ draft: item.draft, seg, cut });
-      } else await this.switchSegment(item.seg, item.header);
+    // Taken from `pending` and not yet written: the segment's end is not known (takeHeld).
+    this.ioBusy++;
+    try {
+      lastSeq = await this.writeItems(batch, drafts);
+    } finally {
+      this.ioBusy--;
     }
-    await this.writeFrames(this.writing, packer.take());
     this.writtenSeq = lastSeq;
     if (this.options.fsync === 'always' || this.syncRequested || drafts.length > 0) {
       this.syncRequested = false;
@@ -786,6 +776,40 @@ export class StreamLog implements HeldLog {
       if (drafts.length > 0) this.settleWaiters();
     } else this.settleWaiters();
     for (const { draft, seg, cut } of drafts) await this.writeCheckpoint(draft, seg, cut);
+  }
+
+  /** writeBatch's writes, in order; returns the last seq written. */
+  private async writeItems(
+    batch: readonly Pending[],
+    drafts: Array<{ draft: Draft; seg: Segment; cut: FrameCut }>,
+  ): Promise<number> {
+    const packer = new FramePacker();
+    let lastSeq = this.writtenSeq;
+    for (const item of batch) {
+      lastSeq = item.seq;
+      if (item.type === 'cmd') {
+        if (this.options.writeHold?.startsUndo(this, item.seq)) {
+          // A write hold's unit is written early (someone inside it waits): what came before
+          // it first, then how to undo it (write-hold.ts), then the unit's own frames.
+          await this.writeFrames(this.writing, packer.take());
+          this.identity ??= await metaFingerprint(this.dir);
+          const seg = this.writing;
+          this.options.writeHold.noteUndo(this, this.identity, seg.path, seg.size);
+        }
+        packer.add(item.cmd);
+        continue;
+      }
+      await this.writeFrames(this.writing, packer.take());
+      if (item.type === 'checkpoint') {
+        // The checkpoint covers the frames written so far, not those of later commands in
+        // this batch: its counters were drafted before them.
+        const seg = this.writing;
+        const cut = { end: seg.size, lastFrameStart: seg.lastFrameStart, crc: seg.lastFrameCrc };
+        drafts.push({ draft: item.draft, seg, cut });
+      } else await this.switchSegment(item.seg, item.header);
+    }
+    await this.writeFrames(this.writing, packer.take());
+    return lastSeq;
   }
 
   private async writeFrames(seg: Segment, frames: Buffer[]): Promise<void> {

@@ -1,37 +1,47 @@
-// The intent file `<dataDir>/txn`: what one unit of work (a MULTI/EXEC) is about to write to
-// several logs, written in one system call before any of those writes. A kill -9 between the
-// unit's writes to its files then leaves an intent naming every byte still to come, and the
-// next start finishes the unit (redo) before anything reads the files: the unit is there whole
-// or, when the kill came before the intent was written, not at all. See write-hold.ts for when
-// an intent is written.
+// The intent files `<dataDir>/txn.0` and `txn.1`: what one unit of work (a MULTI/EXEC) is about
+// to write to several logs, written in one system call before any of those writes. A kill -9
+// between the unit's writes to its files then leaves an intent naming every byte still to come,
+// and the next start finishes the unit (redo) before anything reads the files: the unit is
+// there whole or, when the kill came before the intent was written, not at all. A unit that
+// must write some of itself before it is complete (a read inside it of its own writes) first
+// writes an undo intent: where each such file stood before the unit, to cut it back to should
+// the unit not be complete. See write-hold.ts for when each is written.
 //
-// Layout, little-endian, version 1 (one record from offset 0; the file is rewritten in place,
-// so bytes after `len` are a longer earlier intent's and mean nothing):
+// Intents go to the two files in turn, so a torn one never destroys the one before it (which
+// may be the undo intent of the unit whose intent tore). Both are emptied, durably, at open.
+// Layout of each, little-endian, version 1 (one record from offset 0, rewritten in place, so
+// bytes after `len` are a longer earlier intent's and mean nothing):
 //   off size field
 //   0   4    len      u32  bytes of the record
 //   4   4    crc      u32  zlib.crc32 of bytes [0,4) then [8,len) (frame.ts frameCrc)
 //   8   1    magic    u8   0x58 ('X')
 //   9   1    version  u8   1
-//   10  2    parts    u16  number of parts
-//   12  4    reserved u32  zero
+//   10  2    parts    u16  number of parts (0: a cleared intent, nothing to do)
+//   12  4    seq      u32  1, 2, 3... since open: the valid file with the later one counts
 //   16  ...  parts    each:
+//     u8 action   | 1 redo: the file holds exactly `bytes` at `offset` once the unit is
+//                   written (and held the same bytes' prefix up to its end before);
+//                   2 undo: the file held nothing after `offset` before the unit (no bytes)
 //     u16 pathLen | path (UTF-8, relative to the data directory: a segment or a journal part)
 //     u16 idLen   | identity (a stream's meta fingerprint, see metaFingerprint; empty for the
 //                   journal): the file must still belong to the stream that wrote the intent
-//     u64 offset  | u32 bytesLen | bytes: the file holds exactly `bytes` at `offset` once the
-//                   unit is written (and held the same bytes' prefix up to its end before)
-// Invariants: the parts name distinct files; a part's bytes are whole frames of its file's
-// format, ending at the end of the file as the unit left it.
+//     u64 offset  | u32 bytesLen | bytes
+// Invariants: the parts name distinct files; a redo part's bytes are whole frames of its
+// file's format, ending at the end of the file as the unit left it. An undo intent is always
+// replaced (by the unit's redo intent, or a cleared one) before anything after the unit is
+// written, so only the unit in flight at a crash is ever undone.
 //
 // Recovery (finishIntent, at open, before the streams and the journal are read): labels
-//   TXN_NONE        no intent file, or an empty one: nothing to do
-//   TXN_TORN        the record fails its checks: the kill came while it was written, before
-//                   any of its parts: ignored (the unit left nothing)
+//   TXN_NONE        no intent files, empty ones, or the latest one cleared: nothing to do
+//   TXN_TORN        a record fails its checks: the kill came while it was written, before the
+//                   writes it announces: ignored (the other file's, the intent before it,
+//                   counts)
 //   then per part:
-//   PART_APPLIED    the file holds the bytes at the offset: nothing to do (the usual case: an
-//                   intent stays until the next one overwrites it)
+//   PART_APPLIED    redo: the file holds the bytes at the offset; undo: it ends at the offset.
+//                   Nothing to do (the usual case: an intent stays until the next one)
 //   PART_REDONE     the file ends inside the part and what it holds there is a prefix of the
 //                   bytes: the rest is written, the file cut at the part's end and fdatasync'd
+//   PART_UNDONE     undo: the file goes on after the offset: cut back there and fdatasync'd
 //   PART_GONE       the file, or the stream, is gone or is another incarnation (dropped and
 //                   created again, renamed): the part was written, then superseded
 //   PART_MISMATCH   anything else (bytes differ, the file ends before the offset): left as it
@@ -46,7 +56,9 @@ import type { Logger } from './errors';
 const MAGIC = 0x58;
 const VERSION = 1;
 const HEADER_BYTES = 16;
-export const INTENT_FILE = 'txn';
+const ACTION_REDO = 1;
+const ACTION_UNDO = 2;
+export const INTENT_FILES = ['txn.0', 'txn.1'] as const;
 
 export interface IntentPart {
   /** Absolute path of the file the part goes to. */
@@ -55,23 +67,33 @@ export interface IntentPart {
   readonly identity: Buffer;
   readonly offset: number;
   readonly bytes: Buffer;
+  /** Not bytes to come but a cut: the file goes back to `offset` (an undo intent). */
+  readonly undo?: boolean;
 }
 
-export function encodeIntent(root: string, parts: readonly IntentPart[]): Buffer {
-  assert(parts.length > 0 && parts.length <= 0xffff, 'an intent has 1..65535 parts');
+export interface Intent {
+  readonly seq: number;
+  readonly parts: readonly IntentPart[];
+}
+
+export function encodeIntent(root: string, seq: number, parts: readonly IntentPart[]): Buffer {
+  assert(parts.length <= 0xffff, 'an intent has at most 65535 parts');
   const paths = parts.map((p) => Buffer.from(path.relative(root, p.file), 'utf8'));
   let len = HEADER_BYTES;
-  parts.forEach((p, i) => (len += 2 + (paths[i] as Buffer).length + 2 + p.identity.length + 12));
+  parts.forEach(
+    (p, i) => (len += 1 + 2 + (paths[i] as Buffer).length + 2 + p.identity.length + 12),
+  );
   for (const p of parts) len += p.bytes.length;
   const buf = Buffer.allocUnsafe(len);
   buf.writeUInt32LE(len, 0);
   buf[8] = MAGIC;
   buf[9] = VERSION;
   buf.writeUInt16LE(parts.length, 10);
-  buf.writeUInt32LE(0, 12);
+  buf.writeUInt32LE(seq >>> 0, 12);
   let off = HEADER_BYTES;
   parts.forEach((p, i) => {
     const name = paths[i] as Buffer;
+    off = buf.writeUInt8(p.undo ? ACTION_UNDO : ACTION_REDO, off);
     off = buf.writeUInt16LE(name.length, off);
     off += name.copy(buf, off);
     off = buf.writeUInt16LE(p.identity.length, off);
@@ -85,8 +107,8 @@ export function encodeIntent(root: string, parts: readonly IntentPart[]): Buffer
   return buf;
 }
 
-/** The parts of a valid intent record at the start of `buf`; null when it is torn or absent. */
-export function decodeIntent(root: string, buf: Buffer): IntentPart[] | null {
+/** The valid intent record at the start of `buf`; null when it is torn or absent. */
+export function decodeIntent(root: string, buf: Buffer): Intent | null {
   if (buf.length < HEADER_BYTES) return null;
   const len = buf.readUInt32LE(0);
   if (len < HEADER_BYTES || len > buf.length) return null;
@@ -102,16 +124,19 @@ export function decodeIntent(root: string, buf: Buffer): IntentPart[] | null {
   };
   try {
     for (let i = buf.readUInt16LE(10); i > 0; i--) {
+      const action = take(1)[0];
+      if (action !== ACTION_REDO && action !== ACTION_UNDO) return null;
       const name = take(take(2).readUInt16LE(0)).toString('utf8');
       const identity = Buffer.from(take(take(2).readUInt16LE(0)));
       const offset = Number(take(8).readBigUInt64LE(0));
       const bytes = take(take(4).readUInt32LE(0));
-      parts.push({ file: path.join(root, name), identity, offset, bytes });
+      const part = { file: path.join(root, name), identity, offset, bytes };
+      parts.push(action === ACTION_UNDO ? { ...part, undo: true } : part);
     }
   } catch {
     return null;
   }
-  return off === len ? parts : null;
+  return off === len ? { seq: buf.readUInt32LE(12), parts } : null;
 }
 
 /**
@@ -132,9 +157,10 @@ export async function metaFingerprint(streamDir: string): Promise<Buffer | null>
   return b;
 }
 
-/** Writes intents for a write hold: one synchronous write each, at offset 0 of `<root>/txn`. */
+/** Writes intents for a write hold: one synchronous write each, at offset 0 of txn.0/txn.1. */
 export class IntentFile {
-  private fd: number | null = null;
+  private readonly fds: number[] = [];
+  private seq = 0;
 
   constructor(
     readonly root: string,
@@ -143,58 +169,66 @@ export class IntentFile {
   ) {}
 
   /**
-   * Writes the intent now; under `sync` fdatasyncs it too, on this thread (as Redis's `always`
-   * does its AOF): nothing else may run between it and the unit's writes.
+   * Empties both files, durably (after finishIntent: what they held is done, and must not be
+   * done again after a later crash), and keeps them open.
+   */
+  reset(): void {
+    this.close();
+    for (const name of INTENT_FILES) {
+      const fd = fs.openSync(path.join(this.root, name), 'w');
+      this.fds.push(fd);
+      fs.fsyncSync(fd);
+    }
+    const dir = fs.openSync(this.root, 'r');
+    try {
+      fs.fsyncSync(dir);
+    } finally {
+      fs.closeSync(dir);
+    }
+  }
+
+  /**
+   * Writes the intent now, to the file the previous one is not in; under `sync` fdatasyncs it
+   * too, on this thread (as Redis's `always` does its AOF): nothing else may run between it
+   * and the unit's writes. No parts: clears what the previous intent said.
    */
   write(parts: readonly IntentPart[]): void {
-    const buf = encodeIntent(this.root, parts);
-    const fd = this.open();
+    if (this.fds.length === 0) this.reset();
+    const seq = ++this.seq;
+    const buf = encodeIntent(this.root, seq, parts);
+    const fd = this.fds[seq % 2] as number;
     for (let off = 0; off < buf.length;) off += fs.writeSync(fd, buf, off, buf.length - off, off);
     if (this.sync) fs.fdatasyncSync(fd);
   }
 
-  private open(): number {
-    if (this.fd !== null) return this.fd;
-    // Created (or emptied: finishIntent has dealt with what it held) at the first unit.
-    this.fd = fs.openSync(path.join(this.root, INTENT_FILE), 'w');
-    if (this.sync) {
-      // Of use after a power loss only if its directory entry is durable too.
-      const dir = fs.openSync(this.root, 'r');
-      try {
-        fs.fsyncSync(dir);
-      } finally {
-        fs.closeSync(dir);
-      }
-    }
-    return this.fd;
-  }
-
   close(): void {
-    if (this.fd !== null) fs.closeSync(this.fd);
-    this.fd = null;
+    for (const fd of this.fds.splice(0)) fs.closeSync(fd);
   }
 }
 
-export type PartOutcome = 'PART_APPLIED' | 'PART_REDONE' | 'PART_GONE' | 'PART_MISMATCH';
+export type PartOutcome =
+  'PART_APPLIED' | 'PART_REDONE' | 'PART_UNDONE' | 'PART_GONE' | 'PART_MISMATCH';
 
 /**
  * Finishes the unit the last intent describes (see the decision table at the top); run at
  * open, before any log is read. Returns the label of each part (none: TXN_NONE or TXN_TORN).
  */
 export async function finishIntent(root: string, logger: Logger): Promise<PartOutcome[]> {
-  const buf = await fsp.readFile(path.join(root, INTENT_FILE)).catch(() => null);
-  if (buf === null || buf.length === 0) return [];
-  const parts = decodeIntent(root, buf);
-  if (parts === null) {
-    logger.warn('recovery: TXN_TORN', { file: INTENT_FILE });
-    return [];
+  let latest: Intent | null = null;
+  for (const name of INTENT_FILES) {
+    const buf = await fsp.readFile(path.join(root, name)).catch(() => null);
+    if (buf === null || buf.length === 0) continue;
+    const intent = decodeIntent(root, buf);
+    if (intent === null) logger.warn('recovery: TXN_TORN', { file: name });
+    // Serial-number order: `seq` wraps at 2^32.
+    else if (latest === null || ((intent.seq - latest.seq) | 0) > 0) latest = intent;
   }
   const outcomes: PartOutcome[] = [];
-  for (const part of parts) {
+  for (const part of latest?.parts ?? []) {
     const outcome = await finishPart(part);
     outcomes.push(outcome);
-    if (outcome === 'PART_REDONE' || outcome === 'PART_MISMATCH') {
-      const log = outcome === 'PART_REDONE' ? logger.info : logger.warn;
+    if (outcome !== 'PART_APPLIED' && outcome !== 'PART_GONE') {
+      const log = outcome === 'PART_MISMATCH' ? logger.warn : logger.info;
       log.call(logger, `recovery: ${outcome}`, {
         file: path.relative(root, part.file),
         offset: part.offset,
@@ -216,6 +250,12 @@ async function finishPart(part: IntentPart): Promise<PartOutcome> {
     const size = (await handle.stat()).size;
     const end = part.offset + part.bytes.length;
     if (size < part.offset) return 'PART_MISMATCH';
+    if (part.undo) {
+      if (size === part.offset) return 'PART_APPLIED';
+      await handle.truncate(part.offset);
+      await handle.datasync();
+      return 'PART_UNDONE';
+    }
     const held = Buffer.alloc(Math.min(size, end) - part.offset);
     if (held.length > 0) await handle.read(held, 0, held.length, part.offset);
     if (!held.equals(part.bytes.subarray(0, held.length))) return 'PART_MISMATCH';

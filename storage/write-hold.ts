@@ -16,14 +16,18 @@
 // Under `always` the same holds across a power loss, the intent being durable before any part
 // is written and each part starting at its file's last fdatasync'd byte.
 //
+// A wait on a held log inside the unit (a read of a stream the unit wrote, which must see those
+// writes; an exact trim scanning its segment) has that log write what it holds at once, so
+// nothing ever waits on the hold. Before the first of the unit's records goes to such a log's
+// file, an undo intent records where the file ended, and a crash before the unit is complete
+// has the next start cut it back there: none of the unit. commit()'s intent replaces it.
+//
 // To keep each log's part in one file, a stream log does not roll to a new segment while held
 // (it rolls at its next append after), and the store's periodic checkpoints wait.
 //
 // Not covered, and written as before (each log on its own, in order): a unit one of whose logs
-// cannot hand over what it holds (a closed or failed log, one renamed or flushed inside the
-// unit, a part over TXN_INTENT_MAX_BYTES), and the records a unit's own wait let go early: a
-// wait on a held log (a read inside the unit that must see the unit's earlier writes, say) has
-// that log write what it holds at once, so nothing ever waits on the hold.
+// cannot hand over what it holds (a closed or failed log, a part over TXN_INTENT_MAX_BYTES),
+// and streams dropped or renamed inside the unit (their directories go at once).
 import assert from 'node:assert';
 import fs from 'node:fs';
 import { TXN_INTENT_MAX_BYTES } from './limits';
@@ -68,6 +72,8 @@ export function partFrom(fd: number, end: number, from: number, fresh: Buffer) {
   return { offset: from, bytes: Buffer.concat([before, fresh]) };
 }
 
+const EMPTY = Buffer.alloc(0);
+
 export class WriteHold {
   private depth = 0;
   private readonly deferred = new Map<object, () => void>();
@@ -75,6 +81,10 @@ export class WriteHold {
   private readonly bypassed = new Set<object>();
   /** The logs the unit queued records on, with the seq of its first record on each. */
   private readonly touched = new Map<HeldLog, number>();
+  /** Where each log written early stood before the unit's first record (see the top). */
+  private readonly undo = new Map<object, IntentPart>();
+  /** Some of the unit was written early with no way to undo it: it cannot be one unit. */
+  private broken = false;
   private intent: IntentFile | null = null;
 
   get held(): boolean {
@@ -95,11 +105,40 @@ export class WriteHold {
     if (this.depth > 0 && !this.touched.has(log)) this.touched.set(log, seq);
   }
 
+  /**
+   * The writer of `log`, let go early, is about to write record `seq`: true when that is the
+   * unit's first record on it, which it must not write before noteUndo().
+   */
+  startsUndo(log: HeldLog, seq: number): boolean {
+    return this.depth > 0 && this.touched.get(log) === seq && !this.undo.has(log);
+  }
+
+  /**
+   * `log`'s file `file` ends at `offset` before the unit's first record on it: the intent is
+   * rewritten, now, to cut it back there should a crash come before the unit is complete.
+   */
+  noteUndo(log: HeldLog, identity: Buffer | null, file: string, offset: number): void {
+    if (identity === null || this.intent === null) {
+      this.broken = true;
+      return;
+    }
+    this.undo.set(log, { file, identity, offset, bytes: EMPTY, undo: true });
+    try {
+      this.intent.write([...this.undo.values()]);
+    } catch {
+      this.broken = true; // the log's own write then reports the disk
+    }
+  }
+
   /** Ends one hold; the last one schedules every deferred write (see commit for a unit's). */
   release(): void {
     if (this.depth === 0) return;
     this.depth--;
     if (this.depth > 0) return;
+    // A unit given up (not committed) must not be undone at the next start.
+    if (this.undo.size > 0) this.writeIntent([]);
+    this.undo.clear();
+    this.broken = false;
     this.bypassed.clear();
     this.touched.clear();
     const writes = [...this.deferred.values()];
@@ -133,17 +172,22 @@ export class WriteHold {
         else if (part.bytes.length > 0) parts.push(part);
       }
       const bytes = parts.reduce((n, p) => n + p.bytes.length, 0);
-      const spans = parts.length > 1 || (parts[0]?.frames ?? 0) > 1;
-      if (whole && spans && this.intent && bytes <= TXN_INTENT_MAX_BYTES) {
-        try {
-          this.intent.write(parts);
-        } catch {
-          // see above
-        }
-      }
+      const spans = parts.length > 1 || (parts[0]?.frames ?? 0) > 1 || this.undo.size > 0;
+      whole &&= !this.broken && bytes <= TXN_INTENT_MAX_BYTES;
+      // The redo intent replaces any undo one; a unit that cannot be whole clears it first.
+      if (spans) this.writeIntent(whole ? parts : []);
+      this.undo.clear();
       for (const part of parts) part.write();
     } finally {
       this.release();
+    }
+  }
+
+  private writeIntent(parts: readonly IntentPart[]): void {
+    try {
+      this.intent?.write(parts);
+    } catch {
+      // see commit()
     }
   }
 

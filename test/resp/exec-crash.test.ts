@@ -18,9 +18,15 @@ const PIPELINE = 8;
  * Pipelines transactions until the connection dies; returns the last n whose EXEC answered.
  * `withRead`: before each, an XADD to u outside the transaction; inside, a read of u (it waits
  * for that write, so u's writer is let go) and another XADD to u, which must still wait for
- * the end of the EXEC.
+ * the end of the EXEC. `readsOwn`: inside, a read of s after the EXEC's XADD to it (which has
+ * s written before the EXEC ends, behind an undo intent).
  */
-async function transactions(port: number, first: number, withRead: boolean): Promise<number> {
+async function transactions(
+  port: number,
+  first: number,
+  withRead: boolean,
+  readsOwn: boolean,
+): Promise<number> {
   const c = await RespClient.connect(port);
   let answered = first - 1;
   try {
@@ -34,6 +40,7 @@ async function transactions(port: number, first: number, withRead: boolean): Pro
           void c.call('XADD', 'u', `${k}-2`, 'n', String(k)).catch(() => {});
         }
         void c.call('XADD', 's', `${k}-1`, 'n', String(k)).catch(() => {});
+        if (readsOwn) void c.call('XRANGE', 's', `${k}-1`, '+').catch(() => {});
         void c.call('XADD', 't', `${k}-1`, 'n', String(k)).catch(() => {});
         void c.call('RPUSH', 'l', String(k)).catch(() => {});
         execs.push(c.call('EXEC').then((r) => r.t === 'array' && (answered = k)));
@@ -78,25 +85,32 @@ describe('EXEC across kill -9', () => {
   // the EXEC's writes go as one unit behind an intent (storage/write-hold.ts): a kill between
   // them leaves the intent, and the restart finishes the EXEC. Asserted: no EXEC is split,
   // nothing answered is lost, and what is kept is in order.
-  it.each([false, true])('every answered EXEC is whole (read inside: %s)', async (withRead) => {
-    const broker = await start({ fsync: 'always' });
-    let next = 1;
-    for (let kill = 0; kill < KILLS; kill++) {
-      const work = transactions(broker.respPort, next, withRead);
-      await sleep(150 + 100 * kill);
-      await broker.kill();
-      const answered = await work;
-      await broker.restart();
-      const [s, t, l, u] = await contents(broker.respPort);
-      const keys = withRead ? [s, t, l, u] : [s, t, l];
-      for (const k of keys) expect(k?.map(Number)).toEqual(k?.map(Number).sort((a, b) => a - b));
-      const { common, partial } = compare(keys as string[][]);
-      for (const k of keys)
-        expect(new Set(k).size, `duplicates after kill ${kill + 1}`).toBe(k?.length);
-      expect(common.at(-1) ?? 0).toBeGreaterThanOrEqual(answered);
-      expect(partial, `EXECs split by kill ${kill + 1}`).toEqual([]);
-      next = (common.at(-1) ?? 0) + 1;
-    }
-    expect(next).toBeGreaterThan(KILLS * PIPELINE);
-  });
+  it.each([
+    [false, false],
+    [true, false],
+    [false, true],
+  ])(
+    'every answered EXEC is whole (read inside: %s, of its own write: %s)',
+    async (withRead, readsOwn) => {
+      const broker = await start({ fsync: 'always' });
+      let next = 1;
+      for (let kill = 0; kill < KILLS; kill++) {
+        const work = transactions(broker.respPort, next, withRead, readsOwn);
+        await sleep(150 + 100 * kill);
+        await broker.kill();
+        const answered = await work;
+        await broker.restart();
+        const [s, t, l, u] = await contents(broker.respPort);
+        const keys = withRead ? [s, t, l, u] : [s, t, l];
+        for (const k of keys) expect(k?.map(Number)).toEqual(k?.map(Number).sort((a, b) => a - b));
+        const { common, partial } = compare(keys as string[][]);
+        for (const k of keys)
+          expect(new Set(k).size, `duplicates after kill ${kill + 1}`).toBe(k?.length);
+        expect(common.at(-1) ?? 0).toBeGreaterThanOrEqual(answered);
+        expect(partial, `EXECs split by kill ${kill + 1}`).toEqual([]);
+        next = (common.at(-1) ?? 0) + 1;
+      }
+      expect(next).toBeGreaterThan(KILLS * PIPELINE);
+    },
+  );
 });

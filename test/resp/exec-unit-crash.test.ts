@@ -28,6 +28,8 @@ interface Case {
   readonly creates: boolean;
   /** Segments this small, and s's first one full: the EXEC's XADD would roll it. */
   readonly small?: boolean;
+  /** The EXEC reads s after writing it (so s is written early, behind an undo intent). */
+  readonly reads?: boolean;
 }
 
 async function killInside(c: Case): Promise<{ before: string[][]; after: string[][] }> {
@@ -49,6 +51,7 @@ async function killInside(c: Case): Promise<{ before: string[][]; after: string[
     const before = await valuesOf(client);
     void client.call('MULTI').catch(() => {});
     for (const id of execIds(c)) void client.call('XADD', 's', id, 'n', FILLER).catch(() => {});
+    if (c.reads) void client.call('XRANGE', 's', '-', '+').catch(() => {});
     void client.call('XADD', 't', '2-1', 'n', '2').catch(() => {});
     void client.call('RPUSH', 'l', '2').catch(() => {});
     const exec = await client.call('EXEC').catch((err: unknown) => err);
@@ -92,14 +95,23 @@ describe('EXEC as one unit across kill -9 inside its writes', () => {
     { at: 2, torn: 40, fsync: 'everysec', creates: true },
     { at: 1, torn: 0, fsync: 'always', creates: false, small: true },
     { at: 3, torn: 0, fsync: 'everysec', creates: false, small: true },
+    // With a read of s inside: 0 the undo intent, 1 s's early write, 2 the EXEC's intent,
+    // then t's and the journal's parts.
+    { at: 1, torn: 0, fsync: 'always', creates: false, reads: true },
+    { at: 2, torn: 0, fsync: 'always', creates: false, reads: true },
+    { at: 2, torn: 25, fsync: 'everysec', creates: false, reads: true },
+    { at: 3, torn: 0, fsync: 'always', creates: false, reads: true },
+    { at: 4, torn: 10, fsync: 'everysec', creates: false, reads: true },
   ];
-  it.each(cases)(
-    'killed at write $at of the unit ($torn bytes of it), $fsync, creates: $creates, small: $small',
+  it.each(cases.map((c) => ({ small: false, reads: false, ...c })))(
+    'killed at write $at ($torn bytes of it), $fsync, creates $creates, small $small, reads $reads',
     async (c) => {
       const { before, after } = await killInside(c);
       // Write 0 is the intent: a kill there (torn or not) leaves nothing of the EXEC; any
-      // later one leaves an intent the restart finishes.
-      expect(after).toEqual(c.at === 0 ? before : whole(before, c));
+      // later one leaves an intent the restart finishes. With a read inside, the EXEC's own
+      // intent is write 2: a kill up to it is undone.
+      const none = c.at <= (c.reads ? 2 : 0);
+      expect(after).toEqual(none ? before : whole(before, c));
     },
   );
 });

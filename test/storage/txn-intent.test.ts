@@ -1,5 +1,6 @@
-// The intent file (storage/txn-intent.ts): its record round-trips, a torn one is ignored, and
-// finishIntent takes each part through the decision table: applied, redone, gone, mismatch.
+// The intent files (storage/txn-intent.ts): a record round-trips, a torn one is ignored (the one
+// before it, in the other file, counts), and finishIntent takes each part of the latest
+// through the decision table: applied, redone, undone, gone, mismatch.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import {
   finishIntent,
   IntentFile,
   metaFingerprint,
-  INTENT_FILE,
+  INTENT_FILES,
   type IntentPart,
 } from '../../storage/txn-intent';
 import { silentLogger } from '../../storage/errors';
@@ -42,6 +43,8 @@ async function writeIntent(parts: IntentPart[]): Promise<void> {
   intent.close();
 }
 
+const txn = (i: number) => path.join(root, INTENT_FILES[i] as string);
+
 describe('intent record', () => {
   it('round-trips parts with their paths, identities, offsets and bytes', () => {
     const parts: IntentPart[] = [
@@ -58,12 +61,12 @@ describe('intent record', () => {
         bytes: b(''),
       },
     ];
-    expect(decodeIntent(root, encodeIntent(root, parts))).toEqual(parts);
+    expect(decodeIntent(root, encodeIntent(root, 7, parts))).toEqual({ seq: 7, parts });
   });
 
   it('a record cut short or with a flipped byte is torn', () => {
     const parts = [{ file: path.join(root, 'f'), identity: b('x'), offset: 0, bytes: b('hello') }];
-    const buf = encodeIntent(root, parts);
+    const buf = encodeIntent(root, 1, parts);
     for (let cut = 0; cut < buf.length; cut++)
       expect(decodeIntent(root, buf.subarray(0, cut))).toBeNull();
     for (let at = 0; at < buf.length; at++) {
@@ -77,28 +80,68 @@ describe('intent record', () => {
     const { file } = await stream('k-01', '');
     const identity = (await metaFingerprint(path.dirname(file))) as Buffer;
     const intent = new IntentFile(root, false);
+    // Intents go to txn.1, txn.0, txn.1...: the third over the first.
     intent.write([{ file, identity, offset: 0, bytes: Buffer.alloc(500, 1) }]);
+    intent.write([]);
     intent.write([{ file, identity, offset: 0, bytes: b('xy') }]);
     intent.close();
-    const parts = decodeIntent(root, await fs.readFile(path.join(root, INTENT_FILE)));
-    expect(parts?.map((p) => p.bytes.toString())).toEqual(['xy']);
+    const got = decodeIntent(root, await fs.readFile(txn(1)));
+    expect(got?.seq).toBe(3);
+    expect(got?.parts.map((p) => p.bytes.toString())).toEqual(['xy']);
   });
 });
 
 describe('finishIntent', () => {
   it('TXN_NONE: no intent file, or an empty one, does nothing', async () => {
     expect(await finishIntent(root, silentLogger)).toEqual([]);
-    await fs.writeFile(path.join(root, INTENT_FILE), '');
+    await fs.writeFile(txn(0), '');
+    await fs.writeFile(txn(1), encodeIntent(root, 1, []));
     expect(await finishIntent(root, silentLogger)).toEqual([]);
   });
 
   it('TXN_TORN: a torn intent leaves every file as it is', async () => {
     const { file } = await stream('k-01', 'head');
     const identity = (await metaFingerprint(path.dirname(file))) as Buffer;
-    const buf = encodeIntent(root, [{ file, identity, offset: 4, bytes: b('tail') }]);
-    await fs.writeFile(path.join(root, INTENT_FILE), buf.subarray(0, buf.length - 1));
+    const buf = encodeIntent(root, 1, [{ file, identity, offset: 4, bytes: b('tail') }]);
+    await fs.writeFile(txn(1), buf.subarray(0, buf.length - 1));
     expect(await finishIntent(root, silentLogger)).toEqual([]);
     expect(await fs.readFile(file, 'utf8')).toBe('head');
+  });
+
+  it('TXN_TORN: a torn intent leaves the one before it, in the other file, to count', async () => {
+    const { file } = await stream('k-01', 'head+early');
+    const identity = (await metaFingerprint(path.dirname(file))) as Buffer;
+    const undo = { file, identity, offset: 4, bytes: b(''), undo: true };
+    await fs.writeFile(txn(1), encodeIntent(root, 1, [undo]));
+    const redo = encodeIntent(root, 2, [{ file, identity, offset: 10, bytes: b('+late') }]);
+    await fs.writeFile(txn(0), redo.subarray(0, 20));
+    expect(await finishIntent(root, silentLogger)).toEqual(['PART_UNDONE']);
+    expect(await fs.readFile(file, 'utf8')).toBe('head');
+    // Whole, the later one counts: the unit is finished instead.
+    await fs.writeFile(file, 'head+early');
+    await fs.writeFile(txn(0), redo);
+    expect(await finishIntent(root, silentLogger)).toEqual(['PART_REDONE']);
+    expect(await fs.readFile(file, 'utf8')).toBe('head+early+late');
+  });
+
+  it('PART_UNDONE: an undo part cuts its file back; one ending there is applied', async () => {
+    const { file } = await stream('k-01', 'head+early');
+    const identity = (await metaFingerprint(path.dirname(file))) as Buffer;
+    await writeIntent([{ file, identity, offset: 4, bytes: b(''), undo: true }]);
+    expect(await finishIntent(root, silentLogger)).toEqual(['PART_UNDONE']);
+    expect(await fs.readFile(file, 'utf8')).toBe('head');
+    expect(await finishIntent(root, silentLogger)).toEqual(['PART_APPLIED']);
+  });
+
+  it('reset() empties both files: what they held is not done again', async () => {
+    const { file } = await stream('k-01', 'head+later');
+    const identity = (await metaFingerprint(path.dirname(file))) as Buffer;
+    await writeIntent([{ file, identity, offset: 4, bytes: b(''), undo: true }]);
+    const intent = new IntentFile(root, true);
+    intent.reset();
+    intent.close();
+    expect(await finishIntent(root, silentLogger)).toEqual([]);
+    expect(await fs.readFile(file, 'utf8')).toBe('head+later');
   });
 
   it('PART_REDONE: a file ending inside its part, at any byte of it, gets the rest', async () => {
