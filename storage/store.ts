@@ -47,7 +47,7 @@ import { recoverStream, type OnCorruption, type RecoveryReport } from './recover
 import { SegmentFiles, segmentFileName } from './segment';
 import { StreamLog, type FsyncPolicy, type StreamExtension } from './stream-log';
 import type { WriteHold } from './write-hold';
-import { finishIntent, IntentFile } from './txn-intent';
+import { finishIntent, IntentFile, metaFingerprint, renameAsideSync } from './txn-intent';
 
 /** The new key of a stream being renamed, beside `meta` (see the top). */
 const META_NEXT = 'meta.next';
@@ -261,6 +261,7 @@ export class Store {
     const frame = encodeFrame([command([encodeHeader(1, emptyCounters())])]);
     await writeFileAtomic(path.join(tmp, segmentFileName(1)), frame);
     const final = path.join(streams, name);
+    await this.dropping.get(final)?.(); // dropped earlier in this EXEC: not all-or-nothing now
     await fs.rename(tmp, final);
     await fsyncDir(streams);
     const log = await this.recoverOne(final);
@@ -295,6 +296,7 @@ export class Store {
     const target = path.join(streams, streamDirName(newKey));
     await writeFileAtomic(path.join(log.dir, META_NEXT), encodeMeta(newKey));
     if (clearTarget) await clearTarget();
+    await this.dropping.get(target)?.(); // as in create()
     assert(!this.logs.has(newId), `stream ${newId} still open`);
     assert(!(await exists(target)), `stream directory ${target} exists`);
     await fs.rename(log.dir, target);
@@ -348,7 +350,11 @@ export class Store {
     this.replaced.clear();
   }
 
-  /** Removes a stream and its files. */
+  /**
+   * Removes a stream and its files. Inside a MULTI/EXEC (the write hold held) the directory
+   * goes with the rest of the unit, named in its intent (write-hold.ts): the stream is gone
+   * from the store now, its files at the unit's end.
+   */
   async drop(key: Buffer): Promise<void> {
     this.checkOpen();
     const id = key.toString('latin1');
@@ -356,15 +362,29 @@ export class Store {
     if (!log) return;
     this.logs.delete(id);
     await this.closeLog(log);
+    const hold = this.options.writeHold;
+    const identity = hold?.held ? await metaFingerprint(log.dir) : null;
+    if (!hold?.held || identity === null) return this.unlink(log.dir);
+    let done: Promise<void> | null = null;
+    const run = () => (done ??= this.unlink(log.dir));
+    this.dropping.set(log.dir, run);
+    hold.noteDrop(log, log.dir, identity, run);
+  }
+
+  /** The directory of a dropped stream goes (renamed aside at once, then removed). */
+  private unlink(dir: string): Promise<void> {
+    this.dropping.delete(dir);
     const streams = this.dataDir.streamsDir;
     const doomed = path.join(
       streams,
-      `.del-${path.basename(log.dir).slice(0, 40)}-${randomBytes(6).toString('hex')}`,
+      `.del-${path.basename(dir).slice(0, 40)}-${randomBytes(6).toString('hex')}`,
     );
-    await fs.rename(log.dir, doomed);
-    await fsyncDir(streams);
-    await fs.rm(doomed, { recursive: true, force: true });
+    renameAsideSync(dir, doomed, streams);
+    return fs.rm(doomed, { recursive: true, force: true });
   }
+
+  /** Dropped inside the running MULTI/EXEC, directory still there: by directory. */
+  private readonly dropping = new Map<string, () => Promise<void>>();
 
   private checkOpen(): void {
     if (this.closed) throw new StorageError('CLOSED', 'store is closed');

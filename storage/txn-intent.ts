@@ -21,7 +21,8 @@
 //   16  ...  parts    each:
 //     u8 action   | 1 redo: the file holds exactly `bytes` at `offset` once the unit is
 //                   written (and held the same bytes' prefix up to its end before);
-//                   2 undo: the file held nothing after `offset` before the unit (no bytes)
+//                   2 undo: the file held nothing after `offset` before the unit (no bytes);
+//                   3 drop: the path is a stream directory the unit drops (no bytes)
 //     u16 pathLen | path (UTF-8, relative to the data directory: a segment or a journal part)
 //     u16 idLen   | identity (a stream's meta fingerprint, see metaFingerprint; empty for the
 //                   journal): the file must still belong to the stream that wrote the intent
@@ -42,11 +43,14 @@
 //   PART_REDONE     the file ends inside the part and what it holds there is a prefix of the
 //                   bytes: the rest is written, the file cut at the part's end and fdatasync'd
 //   PART_UNDONE     undo: the file goes on after the offset: cut back there and fdatasync'd
+//   PART_DROPPED    drop: the directory is still there: renamed aside (`.del-`, which stream
+//                   recovery then removes: PENDING_DELETE)
 //   PART_GONE       the file, or the stream, is gone or is another incarnation (dropped and
 //                   created again, renamed): the part was written, then superseded
 //   PART_MISMATCH   anything else (bytes differ, the file ends before the offset): left as it
 //                   is, with a warning; never overwritten
 import assert from 'node:assert';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -58,6 +62,7 @@ const VERSION = 1;
 const HEADER_BYTES = 16;
 const ACTION_REDO = 1;
 const ACTION_UNDO = 2;
+const ACTION_DROP = 3;
 export const INTENT_FILES = ['txn.0', 'txn.1'] as const;
 
 export interface IntentPart {
@@ -69,6 +74,22 @@ export interface IntentPart {
   readonly bytes: Buffer;
   /** Not bytes to come but a cut: the file goes back to `offset` (an undo intent). */
   readonly undo?: boolean;
+  /** Not a file but a stream directory the unit drops (DEL): it goes. */
+  readonly drop?: boolean;
+}
+
+/**
+ * Renames a directory aside (a `.del-` name: removed at start if left) and fsyncs its parent:
+ * from then on it is gone, whatever becomes of the removal that follows.
+ */
+export function renameAsideSync(dir: string, aside: string, parent: string): void {
+  fs.renameSync(dir, aside);
+  const fd = fs.openSync(parent, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export interface Intent {
@@ -93,7 +114,7 @@ export function encodeIntent(root: string, seq: number, parts: readonly IntentPa
   let off = HEADER_BYTES;
   parts.forEach((p, i) => {
     const name = paths[i] as Buffer;
-    off = buf.writeUInt8(p.undo ? ACTION_UNDO : ACTION_REDO, off);
+    off = buf.writeUInt8(p.drop ? ACTION_DROP : p.undo ? ACTION_UNDO : ACTION_REDO, off);
     off = buf.writeUInt16LE(name.length, off);
     off += name.copy(buf, off);
     off = buf.writeUInt16LE(p.identity.length, off);
@@ -125,13 +146,14 @@ export function decodeIntent(root: string, buf: Buffer): Intent | null {
   try {
     for (let i = buf.readUInt16LE(10); i > 0; i--) {
       const action = take(1)[0];
-      if (action !== ACTION_REDO && action !== ACTION_UNDO) return null;
+      if (action !== ACTION_REDO && action !== ACTION_UNDO && action !== ACTION_DROP) return null;
       const name = take(take(2).readUInt16LE(0)).toString('utf8');
       const identity = Buffer.from(take(take(2).readUInt16LE(0)));
       const offset = Number(take(8).readBigUInt64LE(0));
       const bytes = take(take(4).readUInt32LE(0));
       const part = { file: path.join(root, name), identity, offset, bytes };
-      parts.push(action === ACTION_UNDO ? { ...part, undo: true } : part);
+      if (action === ACTION_REDO) parts.push(part);
+      else parts.push(action === ACTION_UNDO ? { ...part, undo: true } : { ...part, drop: true });
     }
   } catch {
     return null;
@@ -207,7 +229,7 @@ export class IntentFile {
 }
 
 export type PartOutcome =
-  'PART_APPLIED' | 'PART_REDONE' | 'PART_UNDONE' | 'PART_GONE' | 'PART_MISMATCH';
+  'PART_APPLIED' | 'PART_REDONE' | 'PART_UNDONE' | 'PART_DROPPED' | 'PART_GONE' | 'PART_MISMATCH';
 
 /**
  * Finishes the unit the last intent describes (see the decision table at the top); run at
@@ -240,6 +262,14 @@ export async function finishIntent(root: string, logger: Logger): Promise<PartOu
 }
 
 async function finishPart(part: IntentPart): Promise<PartOutcome> {
+  if (part.drop) {
+    const now = await metaFingerprint(part.file);
+    if (now === null || !now.equals(part.identity)) return 'PART_GONE';
+    const parent = path.dirname(part.file);
+    const aside = `.del-${path.basename(part.file).slice(0, 40)}-${randomBytes(6).toString('hex')}`;
+    renameAsideSync(part.file, path.join(parent, aside), parent);
+    return 'PART_DROPPED';
+  }
   if (part.identity.length > 0) {
     const now = await metaFingerprint(path.dirname(part.file));
     if (now === null || !now.equals(part.identity)) return 'PART_GONE';

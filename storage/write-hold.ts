@@ -27,7 +27,8 @@
 //
 // Not covered, and written as before (each log on its own, in order): a unit one of whose logs
 // cannot hand over what it holds (a closed or failed log, a part over TXN_INTENT_MAX_BYTES),
-// and streams dropped or renamed inside the unit (their directories go at once).
+// streams renamed inside the unit, and streams dropped and created again inside it (the old
+// directory must go first). A stream the unit drops goes at its end, named in its intent.
 import assert from 'node:assert';
 import fs from 'node:fs';
 import { TXN_INTENT_MAX_BYTES } from './limits';
@@ -85,6 +86,8 @@ export class WriteHold {
   private readonly undo = new Map<object, IntentPart>();
   /** Some of the unit was written early with no way to undo it: it cannot be one unit. */
   private broken = false;
+  /** Stream directories the unit dropped, to go at its end, and how. */
+  private readonly drops: Array<{ part: IntentPart; run: () => Promise<void> }> = [];
   private intent: IntentFile | null = null;
 
   get held(): boolean {
@@ -130,6 +133,15 @@ export class WriteHold {
     }
   }
 
+  /**
+   * The unit dropped `log`'s stream: its directory `dir` goes at the unit's end (`run`), named
+   * in the intent; what the unit wrote to it no longer matters.
+   */
+  noteDrop(log: HeldLog, dir: string, identity: Buffer, run: () => Promise<void>): void {
+    this.touched.delete(log);
+    this.drops.push({ part: { file: dir, identity, offset: 0, bytes: EMPTY, drop: true }, run });
+  }
+
   /** Ends one hold; the last one schedules every deferred write (see commit for a unit's). */
   release(): void {
     if (this.depth === 0) return;
@@ -139,6 +151,8 @@ export class WriteHold {
     if (this.undo.size > 0) this.writeIntent([]);
     this.undo.clear();
     this.broken = false;
+    // Dropped streams go now (at once, after the unit's writes when it committed).
+    for (const { run } of this.drops.splice(0)) void run().catch(() => {});
     this.bypassed.clear();
     this.touched.clear();
     const writes = [...this.deferred.values()];
@@ -172,10 +186,11 @@ export class WriteHold {
         else if (part.bytes.length > 0) parts.push(part);
       }
       const bytes = parts.reduce((n, p) => n + p.bytes.length, 0);
-      const spans = parts.length > 1 || (parts[0]?.frames ?? 0) > 1 || this.undo.size > 0;
+      const spans =
+        parts.length > 1 || (parts[0]?.frames ?? 0) > 1 || this.undo.size > 0 || this.drops.length;
       whole &&= !this.broken && bytes <= TXN_INTENT_MAX_BYTES;
       // The redo intent replaces any undo one; a unit that cannot be whole clears it first.
-      if (spans) this.writeIntent(whole ? parts : []);
+      if (spans) this.writeIntent(whole ? [...parts, ...this.drops.map((d) => d.part)] : []);
       this.undo.clear();
       for (const part of parts) part.write();
     } finally {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker } from '../../src/broker/broker';
+import { Side } from '../../src/broker/list-records';
 import { streamDirName } from '../../storage/datadir';
 import { StreamId } from '../../storage/id';
 import { startSluice, type SluiceProcess } from '../../src/index';
@@ -114,7 +115,7 @@ describe('a list the journal holds at a key a stream took (RENAME in an EXEC cut
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sluice-dropped-'));
     try {
       const first = await Broker.open({ dataDir, fsync: 'always' });
-      first.lists.push(0, 'l', 'right', ['old1', 'old2']);
+      first.lists.push(0, 'l', Side.Right, ['old1', 'old2']);
       await first.lists.whenDurable();
       // The stream's directory moved to l, the list's deletion never journaled: as a kill
       // inside `MULTI; RENAME a l; ...; EXEC` leaves it.

@@ -17,7 +17,7 @@ async function valuesOf(c: RespClient): Promise<string[][]> {
   const ids = async (key: string) =>
     (plain(await c.call('XRANGE', key, '-', '+')) as [string, string[]][]).map((e) => e[0]);
   const list = plain(await c.call('LRANGE', 'l', '0', '-1')) as string[];
-  return [await ids('s'), await ids('t'), list];
+  return [await ids('s'), await ids('t'), list, await ids('d')];
 }
 
 interface Case {
@@ -30,6 +30,8 @@ interface Case {
   readonly small?: boolean;
   /** The EXEC reads s after writing it (so s is written early, behind an undo intent). */
   readonly reads?: boolean;
+  /** The EXEC deletes stream d (its directory goes at the EXEC's end). */
+  readonly drops?: boolean;
 }
 
 async function killInside(c: Case): Promise<{ before: string[][]; after: string[][] }> {
@@ -48,10 +50,12 @@ async function killInside(c: Case): Promise<{ before: string[][]; after: string[
       for (const key of ['s', 't']) await client.call('XADD', key, '1-1', 'n', '1');
       await client.call('RPUSH', 'l', '1');
     }
+    if (c.drops) await client.call('XADD', 'd', '1-1', 'n', '1');
     const before = await valuesOf(client);
     void client.call('MULTI').catch(() => {});
     for (const id of execIds(c)) void client.call('XADD', 's', id, 'n', FILLER).catch(() => {});
     if (c.reads) void client.call('XRANGE', 's', '-', '+').catch(() => {});
+    if (c.drops) void client.call('DEL', 'd').catch(() => {});
     void client.call('XADD', 't', '2-1', 'n', '2').catch(() => {});
     void client.call('RPUSH', 'l', '2').catch(() => {});
     const exec = await client.call('EXEC').catch((err: unknown) => err);
@@ -79,6 +83,7 @@ const whole = (before: string[][], c: Case) => [
   [...(before[0] ?? []), ...execIds(c)],
   [...(before[1] ?? []), '2-1'],
   [...(before[2] ?? []), '2'],
+  c.drops ? [] : (before[3] ?? []),
 ];
 
 describe('EXEC as one unit across kill -9 inside its writes', () => {
@@ -102,9 +107,14 @@ describe('EXEC as one unit across kill -9 inside its writes', () => {
     { at: 2, torn: 25, fsync: 'everysec', creates: false, reads: true },
     { at: 3, torn: 0, fsync: 'always', creates: false, reads: true },
     { at: 4, torn: 10, fsync: 'everysec', creates: false, reads: true },
+    // With DEL d inside: 0 the intent, 1-3 the parts, 4 the rename of d's directory.
+    { at: 0, torn: 0, fsync: 'always', creates: false, drops: true },
+    { at: 1, torn: 0, fsync: 'always', creates: false, drops: true },
+    { at: 3, torn: 0, fsync: 'everysec', creates: false, drops: true },
+    { at: 4, torn: 0, fsync: 'always', creates: false, drops: true },
   ];
-  it.each(cases.map((c) => ({ small: false, reads: false, ...c })))(
-    'killed at write $at ($torn bytes of it), $fsync, creates $creates, small $small, reads $reads',
+  it.each(cases.map((c) => ({ small: false, reads: false, drops: false, ...c })))(
+    'kill at $at ($torn bytes), $fsync, creates $creates, small $small, reads $reads, drops $drops',
     async (c) => {
       const { before, after } = await killInside(c);
       // Write 0 is the intent: a kill there (torn or not) leaves nothing of the EXEC; any
