@@ -1,6 +1,6 @@
 // The intent files (storage/txn-intent.ts): a record round-trips, a torn one is ignored (the one
 // before it, in the other file, counts), and finishIntent takes each part of the latest
-// through the decision table: applied, redone, undone, gone, mismatch.
+// through the decision table: applied, redone, undone, dropped, gone, mismatch.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -193,5 +193,22 @@ describe('finishIntent', () => {
     expect(await finishIntent(root, silentLogger)).toEqual(['PART_MISMATCH', 'PART_MISMATCH']);
     expect(await fs.readFile(file, 'utf8')).toBe('head+other');
     expect(await fs.readFile(other, 'utf8')).toBe('ab');
+  });
+});
+
+describe('finishIntent: a stream directory the unit dropped', () => {
+  it('PART_DROPPED: still there, it is renamed aside; another incarnation is kept', async () => {
+    const { dir } = await stream('k-01', 'head');
+    const identity = (await metaFingerprint(dir)) as Buffer;
+    const drop = { file: dir, identity, offset: 0, bytes: b(''), drop: true };
+    await writeIntent([drop]);
+    expect(await finishIntent(root, silentLogger)).toEqual(['PART_DROPPED']);
+    const names = await fs.readdir(path.join(root, 'streams'));
+    expect(names).not.toContain('k-01');
+    expect(names.filter((n) => n.startsWith('.del-k-01-'))).toHaveLength(1);
+    // Created again since (another meta, another fingerprint): not touched.
+    await stream('k-01', 'new');
+    expect(await finishIntent(root, silentLogger)).toEqual(['PART_GONE']);
+    expect(await fs.readdir(path.join(root, 'streams'))).toContain('k-01');
   });
 });
