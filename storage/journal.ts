@@ -328,14 +328,14 @@ export class Journal implements HeldLog {
 
   // ---- a write hold's unit (write-hold.ts) ----------------------------------------------
 
-  /** Writes to the part (or a switch to the next part) in flight: its end is not yet known. */
-  private ioBusy = 0;
+  /** The writer holds frames it took and has not written (writeBatch): the end is unknown. */
+  private ioBusy = false;
 
   async quiet(): Promise<void> {
     for (;;) {
       if (this.failure || this.closed) return;
       const switching = this.queue.some((q) => q.type === 'switch');
-      if (!switching && this.ioBusy === 0) return;
+      if (!switching && !this.ioBusy) return;
       // A compaction's part switch queued before the unit: the writer goes for it (and for
       // the records queued so far, none of them the unit's: its records come after this).
       if (switching) this.settings.writeHold?.releaseOne(this);
@@ -344,7 +344,7 @@ export class Journal implements HeldLog {
   }
 
   takeHeld(): HeldPart | null {
-    if (this.failure || this.closed || this.ioBusy > 0 || !this.io.writeSync) return null;
+    if (this.failure || this.closed || this.ioBusy || !this.io.writeSync) return null;
     this.sealPending();
     const items: Array<Extract<Queued, { type: 'frames' }>> = [];
     for (const item of this.queue) {
@@ -365,7 +365,7 @@ export class Journal implements HeldLog {
 
   /** Writes the frames takeHeld() found queued, now. */
   private writeTaken(items: ReadonlyArray<Extract<Queued, { type: 'frames' }>>, bytes: Buffer) {
-    assert(this.ioBusy === 0 && items.every((it, i) => this.queue[i] === it), 'as taken');
+    assert(!this.ioBusy && items.every((it, i) => this.queue[i] === it), 'as taken');
     try {
       (this.io.writeSync as NonNullable<Io['writeSync']>)(this.fd, bytes, this.size);
     } catch (err) {
@@ -437,7 +437,7 @@ export class Journal implements HeldLog {
 
   private async writeBatch(batch: readonly Queued[]): Promise<void> {
     // Taken from the queue and not yet written: the part's end is not known (takeHeld).
-    this.ioBusy++;
+    this.ioBusy = true;
     try {
       for (const item of batch) {
         if (item.type === 'switch') {
@@ -450,7 +450,7 @@ export class Journal implements HeldLog {
         this.frames.recycle(item.buf);
       }
     } finally {
-      this.ioBusy--;
+      this.ioBusy = false;
     }
     if (this.settings.fsync === 'always' || this.syncDue()) {
       this.syncRequested = false;

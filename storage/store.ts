@@ -47,7 +47,7 @@ import { recoverStream, type OnCorruption, type RecoveryReport } from './recover
 import { SegmentFiles, segmentFileName } from './segment';
 import { StreamLog, type FsyncPolicy, type StreamExtension } from './stream-log';
 import type { WriteHold } from './write-hold';
-import { finishIntent, IntentFile, metaFingerprint, renameAsideSync } from './txn-intent';
+import { finishIntent, IntentFile, metaFingerprint, renameAside } from './txn-intent';
 
 /** The new key of a stream being renamed, beside `meta` (see the top). */
 const META_NEXT = 'meta.next';
@@ -371,16 +371,10 @@ export class Store {
     hold.noteDrop(log, log.dir, identity, run);
   }
 
-  /** The directory of a dropped stream goes (renamed aside at once, then removed). */
-  private unlink(dir: string): Promise<void> {
+  /** The directory of a dropped stream goes (renamed aside, then removed). */
+  private async unlink(dir: string): Promise<void> {
     this.dropping.delete(dir);
-    const streams = this.dataDir.streamsDir;
-    const doomed = path.join(
-      streams,
-      `.del-${path.basename(dir).slice(0, 40)}-${randomBytes(6).toString('hex')}`,
-    );
-    renameAsideSync(dir, doomed, streams);
-    return fs.rm(doomed, { recursive: true, force: true });
+    await fs.rm(await renameAside(dir), { recursive: true, force: true });
   }
 
   /** Dropped inside the running MULTI/EXEC, directory still there: by directory. */

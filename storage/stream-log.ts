@@ -623,15 +623,19 @@ export class StreamLog implements HeldLog {
 
   /** This stream directory's meta fingerprint, for intents (set by quiet()). */
   private identity: Buffer | null = null;
-  /** Writes to the segment (or a switch to the next) in flight: its end is not yet known. */
-  private ioBusy = 0;
+  /** The writer holds commands it took and has not written (writeBatch): the end is unknown. */
+  private ioBusy = false;
+
+  private async fingerprint(): Promise<Buffer | null> {
+    return (this.identity ??= await metaFingerprint(this.dir));
+  }
 
   async quiet(fromSeq: number): Promise<void> {
-    this.identity ??= await metaFingerprint(this.dir);
+    await this.fingerprint();
     for (;;) {
       if (this.failure || this.closed) return;
       const early = this.pending.find((p) => p.type !== 'cmd' && p.seq < fromSeq);
-      if (!early && this.ioBusy === 0) return;
+      if (!early && !this.ioBusy) return;
       if (early) {
         // A roll or checkpoint queued before the unit: the writer goes for it (not beyond).
         this.bypassSeq = Math.max(this.bypassSeq, early.seq);
@@ -644,7 +648,7 @@ export class StreamLog implements HeldLog {
   takeHeld(): HeldPart | null {
     const seg = this.writing;
     const fd = seg.writeFd;
-    if (this.failure || this.closed || this.ioBusy > 0 || fd === null || !this.files.io.writeSync) {
+    if (this.failure || this.closed || this.ioBusy || fd === null || !this.files.io.writeSync) {
       return null;
     }
     if (this.identity === null) return null;
@@ -671,7 +675,7 @@ export class StreamLog implements HeldLog {
   private writeTaken(count: number, frames: Buffer[], bytes: Buffer): void {
     const seg = this.writing;
     const base = seg.size;
-    assert(count <= this.pending.length && this.ioBusy === 0, 'nothing moved since takeHeld()');
+    assert(count <= this.pending.length && !this.ioBusy, 'nothing moved since takeHeld()');
     try {
       (this.files.io.writeSync as NonNullable<Io['writeSync']>)(seg.writeFd as number, bytes, base);
     } catch (err) {
@@ -754,11 +758,11 @@ export class StreamLog implements HeldLog {
     const drafts: Array<{ draft: Draft; seg: Segment; cut: FrameCut }> = [];
     let lastSeq = this.writtenSeq;
     // Taken from `pending` and not yet written: the segment's end is not known (takeHeld).
-    this.ioBusy++;
+    this.ioBusy = true;
     try {
       lastSeq = await this.writeItems(batch, drafts);
     } finally {
-      this.ioBusy--;
+      this.ioBusy = false;
     }
     this.writtenSeq = lastSeq;
     if (this.options.fsync === 'always' || this.syncRequested || drafts.length > 0) {
@@ -792,9 +796,9 @@ export class StreamLog implements HeldLog {
           // A write hold's unit is written early (someone inside it waits): what came before
           // it first, then how to undo it (write-hold.ts), then the unit's own frames.
           await this.writeFrames(this.writing, packer.take());
-          this.identity ??= await metaFingerprint(this.dir);
+          const identity = await this.fingerprint();
           const seg = this.writing;
-          this.options.writeHold.noteUndo(this, this.identity, seg.path, seg.size);
+          this.options.writeHold.noteUndo(this, identity, seg.path, seg.size);
         }
         packer.add(item.cmd);
         continue;
@@ -815,12 +819,7 @@ export class StreamLog implements HeldLog {
   private async writeFrames(seg: Segment, frames: Buffer[]): Promise<void> {
     if (frames.length === 0) return;
     const base = seg.size;
-    this.ioBusy++;
-    try {
-      await this.files.io.write(seg.writeFd as number, joined(frames), base);
-    } finally {
-      this.ioBusy--;
-    }
+    await this.files.io.write(seg.writeFd as number, joined(frames), base);
     this.noteWritten(seg, frames, base);
   }
 
@@ -838,16 +837,6 @@ export class StreamLog implements HeldLog {
 
   /** Seals the segment being written and starts `next` with its header frame. */
   private async switchSegment(next: Segment, header: EncodedCommand): Promise<void> {
-    this.ioBusy++;
-    try {
-      await this.switchTo(next);
-      await this.writeFrames(next, [encodeFrame([header])]);
-    } finally {
-      this.ioBusy--;
-    }
-  }
-
-  private async switchTo(next: Segment): Promise<void> {
     const old = this.writing;
     const io = this.files.io;
     await io.fdatasync(old.writeFd as number);
@@ -861,6 +850,7 @@ export class StreamLog implements HeldLog {
     this.track(
       old.writeIndexFile().catch((e: unknown) => this.logger.warn('idx', { e: String(e) })),
     );
+    await this.writeFrames(next, [encodeFrame([header])]);
   }
 
   private settleWaiters(): void {

@@ -54,6 +54,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { fsyncDir } from './datadir';
 import { frameCrc } from './frame';
 import type { Logger } from './errors';
 
@@ -79,17 +80,17 @@ export interface IntentPart {
 }
 
 /**
- * Renames a directory aside (a `.del-` name: removed at start if left) and fsyncs its parent:
- * from then on it is gone, whatever becomes of the removal that follows.
+ * Renames a stream directory aside (`.del-<name>-<random>`: removed at start if left) and
+ * fsyncs its parent; returns the new path. From then on the stream is gone, whatever becomes
+ * of the removal that follows.
  */
-export function renameAsideSync(dir: string, aside: string, parent: string): void {
-  fs.renameSync(dir, aside);
-  const fd = fs.openSync(parent, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+export async function renameAside(dir: string): Promise<string> {
+  const parent = path.dirname(dir);
+  const name = `.del-${path.basename(dir).slice(0, 40)}-${randomBytes(6).toString('hex')}`;
+  const aside = path.join(parent, name);
+  await fsp.rename(dir, aside);
+  await fsyncDir(parent);
+  return aside;
 }
 
 export interface Intent {
@@ -265,9 +266,7 @@ async function finishPart(part: IntentPart): Promise<PartOutcome> {
   if (part.drop) {
     const now = await metaFingerprint(part.file);
     if (now === null || !now.equals(part.identity)) return 'PART_GONE';
-    const parent = path.dirname(part.file);
-    const aside = `.del-${path.basename(part.file).slice(0, 40)}-${randomBytes(6).toString('hex')}`;
-    renameAsideSync(part.file, path.join(parent, aside), parent);
+    await renameAside(part.file);
     return 'PART_DROPPED';
   }
   if (part.identity.length > 0) {
