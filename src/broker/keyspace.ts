@@ -401,7 +401,8 @@ export class Keyspace implements ListHost {
   /**
    * Ends the replay. A list left at a key that holds a stream the store found marked (a RENAME
    * of the list onto it, cut off before the stream's files went) takes the key; other such
-   * lists are dropped (the stream wins). Returns how many were dropped.
+   * lists are dropped (the stream wins). Returns the dropped ones, whose deletion the caller
+   * journals.
    */
   async endListReplay(): Promise<Array<{ db: number; key: string }>> {
     const shadow = this.shadow ?? new Map<string, ListValue>();
