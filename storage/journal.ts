@@ -12,7 +12,7 @@
 //   *.tmp             a MANIFEST or snapshot being written
 //
 // Writer (as stream-log.ts): append() copies its record into the open frame at once and
-// returns a seq; a flush scheduled with setImmediate writes every frame of the tick in one
+// returns a seq; a flush at the turn's end (turn-end.ts) writes every frame of the tick in one
 // positional write, one write in flight; records arriving meanwhile form the next batch. Under
 // `always` one fdatasync then releases every waiter it covers (group commit); `everysec`
 // releases after the write and fdatasyncs at least once a second while dirty; `no` releases
@@ -80,6 +80,7 @@ import {
 } from './journal-recovery';
 import type { FsyncPolicy } from './stream-log';
 import type { OnCorruption } from './recovery';
+import { atTurnEnd } from './turn-end';
 
 export type { JournalOwner, JournalRecoveryReport } from './journal-recovery';
 
@@ -384,7 +385,7 @@ export class Journal implements HeldLog {
   private readonly scheduleNow = (): void => {
     if (this.flushScheduled || this.flushing) return;
     this.flushScheduled = true;
-    setImmediate(this.startFlush);
+    atTurnEnd(this.startFlush);
   };
 
   private readonly startFlush = (): void => {

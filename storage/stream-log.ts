@@ -38,6 +38,7 @@ import { metaFingerprint } from './txn-intent';
 import type { Io } from './io';
 import { encodeCheckpoint, type CheckpointBody, type CheckpointSegment } from './checkpoint';
 import { planTrim, type TrimSpec } from './trim';
+import { atTurnEnd } from './turn-end';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
@@ -692,10 +693,12 @@ export class StreamLog implements HeldLog {
   private readonly scheduleNow = (): void => {
     if (this.flushScheduled || this.flushing) return;
     this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      void this.flush();
-    });
+    atTurnEnd(this.startFlush);
+  };
+
+  private readonly startFlush = (): void => {
+    this.flushScheduled = false;
+    void this.flush();
   };
 
   /** Someone waits on what is queued here: a write hold must not keep it back. */

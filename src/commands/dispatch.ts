@@ -282,7 +282,8 @@ export class Dispatcher {
     return n > 1 ? { row, n } : null;
   }
 
-  private batchRow(args: readonly Buffer[]): CommandRow | null {
+  /** The row of `args` when it has a batch handler (and its arity is right), else null. */
+  batchRow(args: readonly Buffer[]): CommandRow | null {
     const name = args[0];
     // Asked of nearly every pipelined command: most are ruled out by their first letter,
     // before any string is made.
@@ -298,17 +299,18 @@ export class Dispatcher {
    * storage command. Each call keeps its own reply, stats and write observers. Null when they
    * must be staged one by one: a transaction holds others back, keyspace notifications are on,
    * the keys are busy, a client waits on them (unless `whileWaited`), or the handler declined.
+   * `callSessions`: the session of each call when they come from several clients (all in
+   * `session`'s database, none in a transaction); by default `session` made them all.
    */
   stageBatch(
     row: CommandRow,
     session: Session,
     calls: readonly (readonly Buffer[])[],
     whileWaited: boolean,
+    callSessions?: readonly Session[],
   ): Staged[] | null {
     const batch = row.batch;
-    // Keyspace notifications read the keyspace after each call (`del` when a pop emptied the
-    // list): with them on, calls run one by one.
-    if (!batch || (this.gate && !session.inExec) || this.config.keyspaceEvents !== 0) return null;
+    if (!batch || !this.batchesNow(session)) return null;
     const first = calls[0] as readonly Buffer[];
     const t0 = performance.now();
     const keys = keyPositions(row, first).map((i) => keyId(session.db, first[i] as Buffer));
@@ -336,12 +338,21 @@ export class Dispatcher {
           db: session.db,
           before: null,
           noted: null,
-          sessionId: session.id,
+          sessionId: (callSessions?.[i] ?? session).id,
         };
         for (const w of this.writeObservers) w(row.name, keys, done);
       }
       return stagedRow(row, reply, ctx, t0);
     });
+  }
+
+  /**
+   * Whether calls of `session` may be staged as batches now. Keyspace notifications read the
+   * keyspace after each call (`del` when a pop emptied the list): with them on, calls run one
+   * by one; and while a transaction holds others back, they wait for it.
+   */
+  batchesNow(session: Session): boolean {
+    return !(this.gate && !session.inExec) && this.config.keyspaceEvents === 0;
   }
 
   /** Waits for a staged command's durability; a failed write turns its reply into the error. */

@@ -22,6 +22,7 @@ import {
   SUBSCRIBER_OUTPUT_SOFT_SECONDS,
 } from '../limits';
 import { commandName } from '../commands/table';
+import { atTurnEnd } from '../../storage/turn-end';
 
 /** Commands that can authenticate a connection or take its authentication away. */
 const AUTH_CHANGING = new Set(['auth', 'hello', 'reset']);
@@ -169,6 +170,7 @@ export class Connection implements RespConnection {
       const args = this.queue.shift();
       if (args === undefined) break;
       if (this.unbatched > 0) this.unbatched--;
+      else if (this.queue.length === 0 && this.deferAlone(args)) return; // still `running`
       let waiting: Promise<void> | null | undefined;
       try {
         // A client this command woke is served before the next command runs, as in Redis.
@@ -239,6 +241,31 @@ export class Connection implements RespConnection {
     this.lastCommandName = (group[run.n - 1] as Buffer[])[0] as Buffer;
     for (const s of staged) this.pushStaged(s);
     return true;
+  }
+
+  /**
+   * Hands a call that could join a batch (XADD, LPUSH...), the only one this connection has to
+   * run, to the coalescer: other clients' calls like it this turn join it (coalesce.ts).
+   */
+  private deferAlone(args: Buffer[]): boolean {
+    if (!dispatchesWrites(this)) return false;
+    const row = this.dispatcher.batchRow(args);
+    return row !== null && this.server.coalescer.defer(this, row, args);
+  }
+
+  /** The coalescer's answer for the call deferAlone handed over; the pump goes on. */
+  resumeDeferred(args: Buffer[], staged: Staged | null): void {
+    this.running = false;
+    if (staged === null) {
+      // Run alone, not offered again.
+      this.queue.unshift(args);
+      this.unbatched++;
+    } else {
+      this.lastCommandName = args[0] as Buffer;
+      this.pushStaged(staged);
+    }
+    if (this.closeAfterFlush) this.afterPump();
+    else this.pump();
   }
 
   /** Runs one command; a promise when it could not be answered synchronously. */
@@ -370,8 +397,10 @@ export class Connection implements RespConnection {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    atTurnEnd(this.flushNow);
   }
+
+  private readonly flushNow = (): void => this.flush();
 
   private flush(): void {
     this.flushScheduled = false;

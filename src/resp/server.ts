@@ -7,6 +7,7 @@ import type { Broker } from '../broker/broker';
 import type { Dispatcher } from '../commands';
 import type { Reply } from '../commands/reply';
 import type { Logger } from '../../storage/errors';
+import { Coalescer } from './coalesce';
 import { Connection } from './connection';
 import { localCommand } from './commands';
 import { renamesOntoItself } from '../commands/generic';
@@ -119,6 +120,7 @@ export class RespServer implements RespHost {
   totalConnections = 0;
   private readonly live = new Map<number, Connection>();
   private nextId = 0;
+  readonly coalescer: Coalescer;
 
   private constructor(
     readonly broker: Broker,
@@ -126,6 +128,7 @@ export class RespServer implements RespHost {
     readonly options: RespServerOptions,
     private readonly server: net.Server,
   ) {
+    this.coalescer = new Coalescer(dispatcher);
     // At the moment of the swap, before any other command runs: no transaction can see the
     // swapped databases with its WATCH intact.
     broker.keyspace.swapListeners.push((a, b) =>

@@ -6,6 +6,7 @@ import type { Dispatcher, Session } from '../commands';
 import type { Reply } from '../commands/reply';
 import type { Subscriber } from '../broker/pubsub';
 import type { Logger } from '../../storage/errors';
+import type { Coalescer } from './coalesce';
 
 export type ReplyMode = 'on' | 'off' | 'skip';
 
@@ -28,6 +29,8 @@ export interface RespHost {
   readonly dispatcher: Dispatcher;
   readonly logger: Logger;
   readonly touches: Touches;
+  /** Stages lone calls of different clients together at the turn's end (coalesce.ts). */
+  readonly coalescer: Coalescer;
   readonly token: string;
   readonly readonlyToken: string;
   readonly requiresAuth: boolean;
