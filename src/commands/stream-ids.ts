@@ -66,7 +66,15 @@ export function parseIntervalId(
   return { id: parseId(arg, missingSeq, false).id, exclude };
 }
 
+/** idText's last ms part and its text: a run of XADDs shares its ms (one BigInt print). */
+let textMs = -1n;
+let textMsPrefix = '';
+
 /** The reply form of an ID. */
 export function idText(id: StreamId): string {
-  return `${id.ms}-${id.seq}`;
+  if (id.ms !== textMs) {
+    textMs = id.ms;
+    textMsPrefix = `${id.ms}-`;
+  }
+  return textMsPrefix + (id.seq < 0x100000000n ? Number(id.seq) : id.seq);
 }

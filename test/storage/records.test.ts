@@ -542,3 +542,41 @@ describe('IDs at the edges through a real store', () => {
     await store.close();
   });
 });
+
+describe('StreamId on disk', () => {
+  const edges = [
+    0n,
+    1n,
+    255n,
+    256n,
+    2n ** 31n,
+    2n ** 32n - 1n,
+    2n ** 32n,
+    2n ** 32n + 1n,
+    2n ** 53n - 1n,
+    2n ** 53n,
+    2n ** 53n + 1n,
+    2n ** 63n,
+    U64_MAX - 1n,
+    U64_MAX,
+  ];
+
+  it('writes ms and seq as u64 little-endian, as writeBigUInt64LE, at every edge', () => {
+    for (const ms of edges) {
+      for (const seq of edges) {
+        const got = Buffer.alloc(ID_BYTES + 3, 0xee);
+        new StreamId(ms, seq).write(got, 3);
+        const want = Buffer.alloc(ID_BYTES + 3, 0xee);
+        want.writeBigUInt64LE(ms, 3);
+        want.writeBigUInt64LE(seq, 11);
+        expect(got.equals(want), `${ms}-${seq}`).toBe(true);
+        expect(StreamId.read(got, 3).equals(new StreamId(ms, seq))).toBe(true);
+      }
+    }
+  });
+
+  it('refuses to write past the end of the buffer', () => {
+    expect(() => new StreamId(1n, 1n).write(Buffer.alloc(ID_BYTES - 1), 0)).toThrow(RangeError);
+    expect(() => new StreamId(1n, 1n).write(Buffer.alloc(ID_BYTES), 1)).toThrow(RangeError);
+  });
+});
