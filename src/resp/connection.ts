@@ -67,6 +67,8 @@ export class Connection implements RespConnection {
   private unbatched = 0;
   private flushScheduled = false;
   private commandAbort = new AbortController();
+  /** commandAbort was aborted (CLIENT UNBLOCK, close): a flag, as the signal's getter costs. */
+  private commandAborted = false;
   private closeAfterFlush = false;
   /** A protocol error met while parsing: sent once the commands before it are answered. */
   private protocolError: Reply | null = null;
@@ -312,13 +314,16 @@ export class Connection implements RespConnection {
 
   private endBlocked(): void {
     this.blockedNow = false;
-    if (this.commandAbort.signal.aborted) this.commandAbort = new AbortController();
+    if (!this.commandAborted) return;
+    this.commandAborted = false;
+    this.commandAbort = new AbortController();
   }
 
   /** CLIENT UNBLOCK: ends the blocked command (with its timeout reply, or UNBLOCKED). */
   unblock(withError: boolean): boolean {
     if (!this.blockedNow) return false;
     this.unblockWithError = withError;
+    this.commandAborted = true;
     this.commandAbort.abort();
     return true;
   }
@@ -328,6 +333,12 @@ export class Connection implements RespConnection {
   /** Queues replies that are ready now (null: nothing to send, e.g. CLIENT REPLY OFF). */
   push(replies: Reply | Reply[] | null): void {
     if (replies === null) return;
+    if (this.out.length === 0 && !Array.isArray(replies)) {
+      // Nothing waits ahead of it (most replies): encoded now, without an `out` slot.
+      if (this.sendsReply()) this.encoder.append(replies, this.session.resp);
+      this.scheduleFlush();
+      return;
+    }
     const list = Array.isArray(replies) ? replies : [replies];
     this.out.push({ replies: this.applyReplyMode(list), ready: true });
     this.drain();
@@ -472,6 +483,7 @@ export class Connection implements RespConnection {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.commandAborted = true;
     this.commandAbort.abort();
     this.server.broker.pubsub.removeAll(this);
     this.server.forget(this);
