@@ -1,5 +1,6 @@
 // kill -9 through RESP: a real Sluice child process under fsync 'always' takes pipelined XADDs
-// from several producers while a consumer-group consumer reads (XREADGROUP) and acknowledges
+// from several producers, and lone XADDs from more (which the server stages together across
+// clients, src/resp/coalesce.ts), while a consumer-group consumer reads (XREADGROUP) and acknowledges
 // (XACK), and is killed at random moments, again and again. After each restart every XADD that
 // was answered is there with its ID, every XACK that was answered is out of the pending list,
 // every entry delivered and not acknowledged is still pending, and nothing is duplicated:
@@ -12,9 +13,9 @@ import { RespClient } from '../helpers/resp-client';
 import { eventually } from './fixture';
 
 const KILLS = 8;
-const PRODUCERS = 3;
-/** XADDs in flight per producer connection: a deep pipeline, one group commit for many. */
-const PIPELINE_DEPTH = 32;
+/** XADDs in flight per producer connection: deep pipelines, then lone calls (depth 1). */
+const PIPELINE_DEPTHS = [32, 32, 32, ...Array.from({ length: 12 }, () => 1)];
+const PRODUCERS = PIPELINE_DEPTHS.length;
 /** How long traffic runs before a kill: a random moment in this range. */
 const MIN_RUN_MS = 50;
 const MAX_RUN_MS = 600;
@@ -50,12 +51,13 @@ const text = (r: Reply | undefined): string =>
 const items = (r: Reply | undefined): readonly Reply[] =>
   r?.t === 'array' ? r.v : r?.t === 'map' ? r.v.flat() : [];
 
-/** Pipelined XADDs with sequence numbers until the connection dies (the loop then rejects). */
+/** XADDs with sequence numbers, `depth` in flight, until the connection dies (then rejects). */
 async function produce(
   client: RespClient,
   producer: number,
   next: { seq: number },
   ledger: Ledger,
+  depth: number,
 ) {
   const inFlight = new Set<Promise<void>>();
   let failure: unknown = null;
@@ -72,7 +74,7 @@ async function produce(
       })
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
-    if (inFlight.size >= PIPELINE_DEPTH) await Promise.race(inFlight);
+    if (inFlight.size >= depth) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
   throw failure;
@@ -119,7 +121,7 @@ async function runUntilKilled(ledger: Ledger, rand: Rand, seqs: { seq: number }[
   );
   // Each loop ends with the error that stopped it (caught at once: no unhandled rejection).
   const loops = [
-    ...seqs.map((next, p) => produce(clients[p]!, p, next, ledger)),
+    ...seqs.map((next, p) => produce(clients[p]!, p, next, ledger, PIPELINE_DEPTHS[p]!)),
     consume(clients[PRODUCERS]!, ledger, rand),
   ].map((loop) =>
     loop.then(
