@@ -1,10 +1,10 @@
-// kill -9 through RESP: a real Sluice child process under fsync 'always' takes pipelined XADDs
-// from several producers, and lone XADDs from more (which the server stages together across
-// clients, src/resp/coalesce.ts), while a consumer-group consumer reads (XREADGROUP) and acknowledges
-// (XACK), and is killed at random moments, again and again. After each restart every XADD that
-// was answered is there with its ID, every XACK that was answered is out of the pending list,
-// every entry delivered and not acknowledged is still pending, and nothing is duplicated:
-// neither an entry in the stream nor a delivery of a new entry.
+// kill -9 through RESP: a real Sluice child process under fsync 'always' takes pipelined XADDs from
+// several producers, and lone XADDs from more (which the server stages together across clients,
+// src/resp/coalesce.ts), while a consumer-group consumer reads (XREADGROUP) and acknowledges
+// (XACK), and is killed at random moments, again and again. After each restart every XADD that was
+// answered is there with its ID, every XACK that was answered is out of the pending list, every
+// entry delivered and not acknowledged is still pending, and nothing is duplicated: neither an
+// entry in the stream nor a delivery of a new entry.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reply } from '../../src/commands/reply';
 import { startSluice, type SluiceProcess } from '../../src/index';

@@ -334,6 +334,11 @@ export class ReplyStream {
     this.conn.send(encodeCommand(args));
   }
 
+  /** The client's socket (to pause reading, say). */
+  get socket(): net.Socket {
+    return this.conn.socket;
+  }
+
   /** The next frame not yet taken (a reply or a push). */
   async next(timeoutMs = 5000): Promise<Reply> {
     const ok = await this.conn.waitFor(() => this.frames.length > this.taken, timeoutMs);
