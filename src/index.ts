@@ -53,6 +53,11 @@ export interface SluiceProcess {
   restart(): Promise<void>;
   /** stop(), then remove the data directory if it was a temporary one. */
   destroy(): Promise<void>;
+  /**
+   * Resolves when the current process exits, by itself (SHUTDOWN) or by a signal: its exit
+   * code, or null when a signal ended it.
+   */
+  exited(): Promise<number | null>;
 }
 
 interface Listening {
@@ -97,12 +102,15 @@ export async function startSluice(options: StartOptions = {}): Promise<SluicePro
   if (options.token) flags.push('--token', options.token);
   flags.push(...(options.args ?? []));
   let child: ChildProcess;
+  let exit: Promise<number | null> = Promise.resolve(null);
   let listening: Listening = { http: '' };
   const launch = async () => {
     child = spawn(process.execPath, [LAUNCH, 'serve', ...flags], {
       stdio: ['ignore', 'pipe', options.stderr ?? 'ignore'],
       env: { ...process.env, ...options.env },
     });
+    const started = child;
+    exit = new Promise((resolve) => started.once('exit', (code) => resolve(code)));
     listening = await waitForUrl(child);
   };
   const end = (signal: NodeJS.Signals) =>
@@ -133,6 +141,7 @@ export async function startSluice(options: StartOptions = {}): Promise<SluicePro
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
     restart: launch,
+    exited: () => exit,
     async destroy() {
       await end('SIGTERM');
       if (temporary) await fs.rm(dataDir, { recursive: true, force: true });

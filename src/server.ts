@@ -40,6 +40,15 @@ const PROGRESS_AFTER_MS = 1000;
 
 export class SluiceServer {
   private stopped: Promise<void> | null = null;
+  /**
+   * What the SHUTDOWN command does: a graceful stop. The CLI replaces it with its own, which
+   * then exits the process as at SIGTERM.
+   */
+  onShutdownCommand: () => void = () => {
+    this.stop().catch((err: unknown) => {
+      this.deps.logger.error('shutdown failed', { err: String(err) });
+    });
+  };
   /** The Redis-protocol listener; null with --no-resp. */
   resp: RespServer | null = null;
 
@@ -126,6 +135,7 @@ export class SluiceServer {
       maxBlockMs: config.maxBlockMs,
     });
     dispatcher.observer = (cmd, seconds, code) => deps.metrics.observe(cmd, seconds, code);
+    dispatcher.shutdownHandler = () => this.onShutdownCommand();
     installKeyspaceNotifications(dispatcher);
     if (config.resp) {
       try {

@@ -595,6 +595,20 @@ export class StreamLog implements HeldLog {
     return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
   }
 
+  /**
+   * Resolves once command `seq` is fdatasync'd, whatever the fsync policy (SAVE, WAITAOF), and
+   * has the writer fdatasync now rather than at the next `everysec` tick (or never, under `no`).
+   */
+  whenSynced(seq: number): Promise<void> {
+    if (seq <= this.syncedSeq) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    this.unhold();
+    this.syncRequested = true;
+    this.scheduleFlush();
+    return new Promise((resolve, reject) => this.syncWaiters.push({ seq, resolve, reject }));
+  }
+  private syncWaiters: Waiter[] = [];
+
   whenWritten(): Promise<void> {
     if (this.seq <= this.writtenSeq) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
@@ -865,6 +879,14 @@ export class StreamLog implements HeldLog {
         else this.writeWaiters.push(x);
       }
     }
+    if (this.syncWaiters.length > 0) {
+      const w = this.syncWaiters;
+      this.syncWaiters = [];
+      for (const x of w) {
+        if (x.seq <= this.syncedSeq) x.resolve();
+        else this.syncWaiters.push(x);
+      }
+    }
     const durable = this.durableSeq();
     if (this.waiters.length === 0) return;
     const keep: Waiter[] = [];
@@ -906,9 +928,10 @@ export class StreamLog implements HeldLog {
     }
     this.pending = [];
     this.settleWaiters(); // those durable before the failure (answered late, see writeBatch)
-    const waiters = [...this.waiters, ...this.writeWaiters];
+    const waiters = [...this.waiters, ...this.writeWaiters, ...this.syncWaiters];
     this.waiters = [];
     this.writeWaiters = [];
+    this.syncWaiters = [];
     for (const w of waiters) w.reject(this.failure);
   }
 
@@ -1077,6 +1100,10 @@ export class StreamLog implements HeldLog {
       await this.files.io.close(fd).catch(() => {});
       this.writing.writeFd = null;
     }
+    // Synced just now, or dropped: a SAVE waiting on this log has nothing more to wait for.
+    const waiting = this.syncWaiters;
+    this.syncWaiters = [];
+    for (const w of waiting) w.resolve();
   }
 }
 

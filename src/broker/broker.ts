@@ -85,6 +85,21 @@ export class Broker {
     return broker;
   }
 
+  /**
+   * Has everything written so far fdatasync'd now, whatever the fsync policy, and resolves
+   * once it is: every stream log and the journal (SAVE, WAITAOF). Later writes are not waited
+   * for. Records when it last succeeded (LASTSAVE).
+   */
+  async syncAll(): Promise<void> {
+    const waits: Promise<void>[] = [this.journal.whenSynced(this.journal.lastSeq)];
+    for (const log of this.store.keys()) waits.push(log.whenSynced(log.lastSeq));
+    await Promise.all(waits);
+    this.lastSyncAllMs = Date.now();
+  }
+
+  /** When syncAll last succeeded, or the broker opened (LASTSAVE). */
+  lastSyncAllMs = Date.now();
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

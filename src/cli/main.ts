@@ -1,7 +1,7 @@
 // `npm start` / `sluice serve`: loads the config, starts the HTTP front end (503 until ready),
-// opens and recovers the data directory, prints the bound addresses, runs until SIGINT or
-// SIGTERM, then stops gracefully (long-polls answered, event streams ended, everything flushed
-// and fsynced, lock released) and exits 0.
+// opens and recovers the data directory, prints the bound addresses, runs until SIGINT, SIGTERM
+// or the SHUTDOWN command, then stops gracefully (long-polls answered, event streams ended,
+// everything flushed and fsynced, lock released) and exits 0.
 import { loadConfig } from '../config';
 import { createLogger } from '../log';
 import { SHUTDOWN_TIMEOUT_MS } from '../limits';
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
       },
     );
   };
+  server.onShutdownCommand = () => stop('SHUTDOWN');
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }

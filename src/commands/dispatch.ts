@@ -170,6 +170,8 @@ export class Dispatcher {
   readonly config: ServerConfig;
   /** Connection figures for INFO, set by the RESP server; null: INFO reports none. */
   serverInfo: ServerInfoSource | null = null;
+  /** SHUTDOWN calls it (after its reply); the server sets it to its graceful stop. */
+  shutdownHandler: (() => void) | null = null;
 
   /** The lower-case first letters of the rows with a batch handler. */
   private readonly batchInitials: ReadonlySet<number>;

@@ -6,6 +6,7 @@ import { groupsRows } from './groups';
 import { listsRows } from './lists';
 import { pubsubRows } from './pubsub';
 import { serverRows } from './server';
+import { persistenceRows } from './persistence';
 import { connectionRows } from './connection';
 
 export function buildCommandTable(): CommandTable {
@@ -16,6 +17,7 @@ export function buildCommandTable(): CommandTable {
     ...listsRows,
     ...pubsubRows,
     ...serverRows,
+    ...persistenceRows,
     ...connectionRows,
   ];
   return new CommandTable(rows);

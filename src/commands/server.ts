@@ -117,6 +117,8 @@ export interface ServerHost {
   readonly stats: CommandStats;
   readonly config: ServerConfig;
   readonly serverInfo: ServerInfoSource | null;
+  /** SHUTDOWN: stops the server gracefully (set by the server; null: nothing stops it). */
+  readonly shutdownHandler: (() => void) | null;
   /** Runs `fn` with every other session's commands held back (SWAPDB, as EXEC does). */
   exclusive<T>(fn: () => Promise<T>, self?: Session): Promise<T>;
 }
@@ -156,6 +158,11 @@ function registered(ctx: Ctx): Registered {
  */
 export function runAlone<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
   return ctx.session.inExec ? fn() : registered(ctx).host.exclusive(fn, ctx.session);
+}
+
+/** The dispatcher serving `broker`, if one registered. */
+export function serverHostOf(broker: Broker): ServerHost | null {
+  return hosts.get(broker)?.host ?? null;
 }
 
 /** The parameters of the dispatcher serving `broker` (handlers read notify-keyspace-events). */
@@ -569,8 +576,10 @@ const FLAG_RANK: Record<Flag, number> = {
   fast: 9,
   no_auth: 10,
   may_replicate: 11,
-  movablekeys: 12,
-  allow_busy: 13,
+  no_async_loading: 12,
+  no_multi: 13,
+  movablekeys: 14,
+  allow_busy: 15,
 };
 
 /** ACL categories in Redis's order (ACLCommandCategories). */
@@ -606,6 +615,7 @@ const EXTRA_CATEGORIES: Record<string, readonly string[]> = {
   keys: ['dangerous'],
   dbsize: ['keyspace'],
   flushall: ['keyspace', 'dangerous'],
+  lastsave: ['admin', 'dangerous'],
   flushdb: ['keyspace', 'dangerous'],
   swapdb: ['keyspace', 'dangerous'],
   info: ['dangerous'],
@@ -903,14 +913,14 @@ function memorySection({ server }: InfoInput): string[] {
 }
 
 /** Sluice journals every change: the journal stands in for Redis's AOF here. */
-function persistenceSection({ ctx, server }: InfoInput): string[] {
+function persistenceSection({ ctx }: InfoInput): string[] {
   const journal = ctx.broker.journal.stats();
   return [
     'loading:0',
     'async_loading:0',
     `rdb_changes_since_last_save:${journal.records}`,
     'rdb_bgsave_in_progress:0',
-    `rdb_last_save_time:${Math.floor(server.startedMs / 1000)}`,
+    `rdb_last_save_time:${Math.floor(ctx.broker.lastSyncAllMs / 1000)}`,
     'rdb_last_bgsave_status:ok',
     'aof_enabled:1',
     'aof_rewrite_in_progress:0',

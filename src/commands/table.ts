@@ -17,7 +17,9 @@ export type Flag =
   | 'no_auth'
   | 'may_replicate'
   | 'movablekeys'
-  | 'allow_busy';
+  | 'allow_busy'
+  | 'no_multi'
+  | 'no_async_loading';
 
 /** A handler's answer when it must wait for data: the dispatcher blocks, then calls retry. */
 export interface Blocked {

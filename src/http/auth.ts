@@ -90,10 +90,11 @@ export class TokenCheck {
   }
 }
 
-/** True when the read-only token may run the command of this row. */
+/** True when the read-only token may run the command of this row (no writes, no admin). */
 export function readonlyMayRun(row: CommandRow): boolean {
   const name = row.name.split('|')[0] as string;
-  return !row.flags.includes('write') && !READONLY_DENIED.has(name);
+  if (row.flags.includes('write') || row.flags.includes('admin')) return false;
+  return !READONLY_DENIED.has(name);
 }
 
 /**

@@ -22,6 +22,7 @@ import { CommandError, Errors } from '../errors';
 import type { RespConnection as Connection } from './types';
 import { clientCommand, clientNameError, validClientName } from './client';
 import { commandName } from '../commands/table';
+import { shutdownArgs } from '../commands/persistence';
 
 type Local = Reply | Reply[] | null;
 
@@ -117,7 +118,7 @@ function authRequired(conn: Connection, args: Buffer[]): Reply {
 function readOnlyGate(conn: Connection, args: Buffer[]): Local | undefined {
   try {
     const row = resolveRow(conn.dispatcher.table, args);
-    if (!row.flags.includes('write')) return undefined;
+    if (!row.flags.includes('write') && !row.flags.includes('admin')) return undefined;
     return errorReply(`NOPERM this user has no permissions to run the '${row.name}' command`, 403);
   } catch {
     return undefined;
@@ -236,6 +237,26 @@ const quit: LocalHandler = (conn) => {
   return OK;
 };
 
+/**
+ * SHUTDOWN as Redis answers it: an error if it cannot stop, else no reply at all; the
+ * connection closes (with every other) as the server stops.
+ */
+const shutdown: LocalHandler = (conn, args) => {
+  const gate = conn.readOnly ? readOnlyGate(conn, args) : undefined;
+  if (gate !== undefined) return gate;
+  try {
+    resolveRow(conn.dispatcher.table, args);
+    if (shutdownArgs(args).abort) return err(Errors.noShutdown());
+  } catch (e) {
+    if (e instanceof CommandError) return err(e);
+    throw e;
+  }
+  if (!conn.dispatcher.shutdownHandler) return err(Errors.shutdownFailed());
+  setImmediate(conn.dispatcher.shutdownHandler);
+  conn.quitAfterReplies();
+  return null;
+};
+
 const reset: LocalHandler = (conn, args) => {
   if (args.length !== 1) return badArity(conn, 'reset');
   conn.multi = null;
@@ -263,7 +284,8 @@ const ping: LocalHandler = (conn, args) => {
 function queueInMulti(conn: Connection, args: Buffer[]): Local {
   const multi = conn.multi as NonNullable<Connection['multi']>;
   try {
-    resolveRow(conn.dispatcher.table, args);
+    const row = resolveRow(conn.dispatcher.table, args);
+    if (row.flags.includes('no_multi')) throw Errors.notInMulti();
   } catch (e) {
     multi.dirty = true;
     return err(e as CommandError);
@@ -395,6 +417,7 @@ const LOCAL: Record<string, LocalHandler> = {
   quit,
   reset,
   ping,
+  shutdown,
   client: clientCommand,
   multi: multiCmd,
   exec,

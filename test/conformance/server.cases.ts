@@ -392,8 +392,53 @@ const info: ConformanceCase[] = [
   },
 ];
 
+// BGSAVE and BGREWRITEAOF are left out: Redis's answer depends on a child still running.
+// SAVE is compared once per case, with no BGSAVE before it (redis-server's dir is temporary).
+const persistence: ConformanceCase[] = [
+  {
+    name: 'SAVE, LASTSAVE and BGSAVE: arity and syntax errors',
+    commands: [
+      ['SAVE', 'x'],
+      xadd('s'),
+      ['SAVE'],
+      ['LASTSAVE', 'x'],
+      ['BGSAVE', 'x'],
+      ['BGSAVE', 'SCHEDULE', 'x'],
+      ['BGREWRITEAOF', 'x'],
+      ['TYPE', 's'],
+    ],
+  },
+  {
+    name: 'SHUTDOWN errors (the servers stay up): ABORT with nothing to abort, bad mixes',
+    commands: [
+      ['SHUTDOWN', 'ABORT'],
+      ['SHUTDOWN', 'abort'],
+      ['SHUTDOWN', 'NOSAVE', 'SAVE'],
+      ['SHUTDOWN', 'ABORT', 'NOW'],
+      ['SHUTDOWN', 'FORCE', 'ABORT'],
+      ['SHUTDOWN', 'NOW', 'x'],
+      ['SHUTDOWN', 'nosuch'],
+      ['PING'],
+    ],
+  },
+  {
+    name: 'WAIT without replicas: 0 at once, or after its timeout; its argument errors',
+    commands: [
+      ['WAIT', '0', '0'],
+      ['WAIT', '-1', '0'],
+      ['WAIT', '1', '30'],
+      ['WAIT', 'x', 'x'],
+      ['WAIT', '1', 'x'],
+      ['WAIT', '1', '-1'],
+      ['WAIT', '1', '1.5'],
+      ['WAIT', '1'],
+    ],
+  },
+];
+
 export const cases: ConformanceCase[] = [
   ...command,
+  ...persistence,
   ...configGets,
   ...configSets,
   ...object,

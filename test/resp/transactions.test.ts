@@ -43,6 +43,10 @@ const scripts: [string, string[]][] = [
   ],
   ['an empty transaction answers an empty array', ['MULTI', 'EXEC']],
   [
+    'SHUTDOWN and SAVE are refused inside MULTI (EXEC then aborts); WAIT there does not block',
+    ['MULTI', 'SHUTDOWN', 'SAVE', 'WAIT 1 0', 'EXEC', 'MULTI', 'WAIT 1 0', 'LASTSAVE x', 'EXEC'],
+  ],
+  [
     'a queuing error (unknown command) makes EXEC answer EXECABORT and run nothing',
     ['MULTI', 'RPUSH l a', 'NOSUCH x', 'RPUSH l b', 'EXEC', 'EXISTS l'],
   ],
