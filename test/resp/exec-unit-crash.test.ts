@@ -125,3 +125,54 @@ describe('EXEC as one unit across kill -9 inside its writes', () => {
     },
   );
 });
+
+/**
+ * FLUSHALL outside MULTI is a unit of its own (commands/generic.ts): 0 its intent, 1 the
+ * journal's part (the list's deletion), 2-4 the renames of the three streams' directories.
+ */
+async function killInFlush(at: number, fsync: 'always' | 'everysec') {
+  const env = { NODE_OPTIONS: `--import ${PRELOAD}`, SLUICE_TEST_KILL_AT: String(at) };
+  const first = await startSluice({ fsync, env });
+  let second: SluiceProcess | null = null;
+  try {
+    const client = await RespClient.connect(first.respPort);
+    for (const key of ['s', 't', 'd']) await client.call('XADD', key, '1-1', 'n', '1');
+    await client.call('RPUSH', 'l', '1', '2');
+    const before = await valuesOf(client);
+    const flushed = await client.call('FLUSHALL').catch((err: unknown) => err);
+    expect(flushed, 'the FLUSHALL is never answered: the process dies inside it').toBeInstanceOf(
+      Error,
+    );
+    await first.kill();
+    await client.close().catch(() => {});
+    second = await startSluice({ dataDir: first.dataDir, fsync });
+    const check = await RespClient.connect(second.respPort);
+    const after = await valuesOf(check);
+    const size = await check.call('DBSIZE');
+    await check.close();
+    return { before, after, size };
+  } finally {
+    await second?.destroy();
+    await first.destroy();
+  }
+}
+
+describe('FLUSHALL as one unit across kill -9 inside its writes', () => {
+  const cases = [
+    { at: 0, fsync: 'always' },
+    { at: 1, fsync: 'always' },
+    { at: 2, fsync: 'everysec' },
+    { at: 3, fsync: 'always' },
+    { at: 4, fsync: 'everysec' },
+  ] as const;
+  it.each(cases)('kill at $at, $fsync: every key is there, or none', async ({ at, fsync }) => {
+    const { before, after, size } = await killInFlush(at, fsync);
+    expect(before).toEqual([['1-1'], ['1-1'], ['1', '2'], ['1-1']]);
+    if (at === 0) {
+      expect(after).toEqual(before);
+    } else {
+      expect(after).toEqual([[], [], [], []]);
+      expect(size).toEqual({ t: 'int', v: 0 });
+    }
+  });
+});
