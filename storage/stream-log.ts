@@ -132,6 +132,16 @@ interface Waiter {
   readonly reject: (err: Error) => void;
 }
 
+/** Resolves the waiters for seqs up to `seq`, in order; returns those still waiting. */
+function resolveUpTo(waiters: readonly Waiter[], seq: number): Waiter[] {
+  const keep: Waiter[] = [];
+  for (const w of waiters) {
+    if (w.seq <= seq) w.resolve();
+    else keep.push(w);
+  }
+  return keep;
+}
+
 const FRAME_OVERHEAD_ESTIMATE = 48;
 
 /** An append applied in memory and queued for the writer: `seq` is for whenDurable. */
@@ -871,30 +881,11 @@ export class StreamLog implements HeldLog {
   }
 
   private settleWaiters(): void {
-    if (this.writeWaiters.length > 0) {
-      const w = this.writeWaiters;
-      this.writeWaiters = [];
-      for (const x of w) {
-        if (x.seq <= this.writtenSeq) x.resolve();
-        else this.writeWaiters.push(x);
-      }
-    }
-    if (this.syncWaiters.length > 0) {
-      const w = this.syncWaiters;
-      this.syncWaiters = [];
-      for (const x of w) {
-        if (x.seq <= this.syncedSeq) x.resolve();
-        else this.syncWaiters.push(x);
-      }
-    }
-    const durable = this.durableSeq();
-    if (this.waiters.length === 0) return;
-    const keep: Waiter[] = [];
-    for (const w of this.waiters) {
-      if (w.seq <= durable) w.resolve();
-      else keep.push(w);
-    }
-    this.waiters = keep;
+    if (this.writeWaiters.length > 0)
+      this.writeWaiters = resolveUpTo(this.writeWaiters, this.writtenSeq);
+    if (this.syncWaiters.length > 0)
+      this.syncWaiters = resolveUpTo(this.syncWaiters, this.syncedSeq);
+    if (this.waiters.length > 0) this.waiters = resolveUpTo(this.waiters, this.durableSeq());
   }
 
   private async fail(err: unknown): Promise<void> {
