@@ -606,7 +606,7 @@ export class StreamLog implements HeldLog {
   }
 
   /**
-   * Resolves once command `seq` is fdatasync'd, whatever the fsync policy (SAVE, WAITAOF), and
+   * Resolves once command `seq` is fdatasync'd, whatever the fsync policy (SAVE, BGSAVE), and
    * has the writer fdatasync now rather than at the next `everysec` tick (or never, under `no`).
    */
   whenSynced(seq: number): Promise<void> {

@@ -43,6 +43,30 @@ export class Broker {
     return this.writeHold.prepare([this.journal]);
   }
 
+  /**
+   * Runs `fn` as one unit (MULTI/EXEC, FLUSHALL): its list changes are journaled as one record,
+   * and its file writes are held back, then written together behind one intent
+   * (storage/write-hold.ts), so a kill -9 leaves all of it or none. If `fn` fails, what it
+   * wrote goes as it comes. Returns `fn`'s value and the journal seq to wait for (0: none).
+   */
+  async runUnit<T>(fn: () => Promise<T>): Promise<{ value: T; listSeq: number }> {
+    this.lists.beginBatch();
+    this.writeHold.hold();
+    let prepared = false;
+    let listSeq = 0;
+    let value: T;
+    try {
+      value = await fn();
+      await this.prepareUnit();
+      prepared = true;
+    } finally {
+      listSeq = this.lists.endBatch();
+      if (prepared) this.writeHold.commit();
+      else this.writeHold.release();
+    }
+    return { value, listSeq };
+  }
+
   static async open(options: BrokerOptions): Promise<Broker> {
     const keyspace = new Keyspace(options.databases ?? 16);
     const writeHold = new WriteHold();
@@ -87,7 +111,7 @@ export class Broker {
 
   /**
    * Has everything written so far fdatasync'd now, whatever the fsync policy, and resolves
-   * once it is: every stream log and the journal (SAVE, WAITAOF). Later writes are not waited
+   * once it is: every stream log and the journal (SAVE, BGSAVE). Later writes are not waited
    * for. Records when it last succeeded (LASTSAVE).
    */
   async syncAll(): Promise<void> {

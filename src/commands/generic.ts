@@ -152,38 +152,23 @@ async function flush(ctx: Ctx, dbs: readonly number[]): Promise<Reply> {
 }
 
 /**
- * Runs `fn` as an EXEC's unit is run (resp/server.ts, execTransaction): with no other client's
- * command in between, its list changes journaled as one record, and its file writes held back,
- * then written together behind one intent (storage/write-hold.ts). The streams it deletes keep
- * their directories until then, named in the intent. A kill -9 leaves all of it or none. Inside
- * an EXEC, the EXEC's own unit covers it.
+ * Runs `fn` as an EXEC is run: alone, as one unit (Broker.runUnit). The streams it deletes keep
+ * their directories until the unit's end, named in its intent. Inside an EXEC, the EXEC's own
+ * unit covers it.
  */
 async function asUnit(ctx: Ctx, fn: () => Promise<Reply>): Promise<Reply> {
   if (ctx.session.inExec) return fn();
   return runAlone(ctx, async () => {
-    const { lists, locks, writeHold } = ctx.broker;
+    const locks = ctx.broker.locks;
     // runAlone waits for other sessions' commands, not for this session's (an HTTP pipeline
     // may have some at work): one holding locks finishes before writes are held, or it would
     // wait for the unit, and the unit for its locks.
     for (let busy = [...locks.busyKeys()]; busy.length > 0; busy = [...locks.busyKeys()]) {
       await locks.run(busy, () => Promise.resolve());
     }
-    lists.beginBatch();
-    writeHold.hold();
-    let prepared = false;
-    let seq = 0;
-    let reply: Reply;
-    try {
-      reply = await fn();
-      await ctx.broker.prepareUnit();
-      prepared = true;
-    } finally {
-      seq = lists.endBatch();
-      if (prepared) writeHold.commit();
-      else writeHold.release();
-    }
-    if (seq > 0) await lists.whenDurable(seq);
-    return reply;
+    const { value, listSeq } = await ctx.broker.runUnit(fn);
+    if (listSeq > 0) await ctx.broker.lists.whenDurable(listSeq);
+    return value;
   });
 }
 

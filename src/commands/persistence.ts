@@ -5,6 +5,8 @@
 // WAIT counts replicas, and Sluice has none: a wait for one lasts until its timeout, as on a
 // Redis primary without replicas. (WAITAOF, the way to ask for one's own writes on disk, is
 // Redis 7.2's; Sluice follows 7.0, where SAVE does that.)
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Errors } from '../errors';
 import { int64Arg, isWord } from './args';
 import type { Ctx } from './context';
@@ -13,70 +15,58 @@ import { serverHostOf } from './server';
 import { defineRow, type CommandRow, type Handler } from './table';
 
 /**
- * SHUTDOWN's arguments, as Redis 7.0's shutdownCommand reads them. Any mix of NOSAVE, SAVE,
- * NOW and FORCE is accepted, except NOSAVE with SAVE. ABORT must stand alone. Sluice always
- * flushes and fsyncs at a stop, so NOSAVE, SAVE, NOW and FORCE change nothing.
+ * Starts SHUTDOWN, as Redis 7.0's shutdownCommand reads its arguments: any mix of NOSAVE, SAVE,
+ * NOW and FORCE, except NOSAVE with SAVE; ABORT alone. Sluice always flushes and fsyncs at a
+ * stop, so those four change nothing, and there is no shutdown delay to ABORT. The stop itself
+ * (`host.shutdownHandler`, the graceful stop SIGTERM makes) runs once this command is answered.
+ * Both the table's row and RESP's own SHUTDOWN (no reply, resp/commands.ts) call this.
  */
-export function shutdownArgs(args: readonly Buffer[]): { abort: boolean } {
+export function beginShutdown(
+  host: { readonly shutdownHandler: (() => void) | null } | null,
+  args: readonly Buffer[],
+): void {
   let abort = false;
-  let flags = 0;
+  let others = 0;
   let save = false;
   let nosave = false;
   for (const arg of args.slice(1)) {
     if (isWord(arg, 'NOSAVE')) nosave = true;
     else if (isWord(arg, 'SAVE')) save = true;
-    else if (isWord(arg, 'NOW') || isWord(arg, 'FORCE')) flags++;
+    else if (isWord(arg, 'NOW') || isWord(arg, 'FORCE')) others++;
     else if (isWord(arg, 'ABORT')) abort = true;
     else throw Errors.syntax();
   }
-  if ((abort && (flags > 0 || save || nosave)) || (save && nosave)) throw Errors.syntax();
-  return { abort };
+  if ((abort && (others > 0 || save || nosave)) || (save && nosave)) throw Errors.syntax();
+  if (abort) throw Errors.noShutdown();
+  const stop = host?.shutdownHandler;
+  if (!stop) throw Errors.shutdownFailed();
+  setImmediate(stop);
 }
 
-/**
- * SHUTDOWN: the graceful stop SIGTERM makes (replies flushed, everything fsynced, lock
- * released), once this command is answered. Over RESP the client gets no reply and its
- * connection closes, as from Redis (resp/commands.ts). There is no shutdown delay to ABORT.
- */
 const shutdown: Handler = (ctx, args) => {
-  if (shutdownArgs(args).abort) throw Errors.noShutdown();
-  if (!requestShutdown(ctx)) throw Errors.shutdownFailed();
+  beginShutdown(serverHostOf(ctx.broker), args);
   return OK;
 };
-
-/** Asks the server to stop, after the current command; false when nothing can stop it. */
-export function requestShutdown(ctx: Ctx): boolean {
-  const stop = serverHostOf(ctx.broker)?.shutdownHandler;
-  if (!stop) return false;
-  setImmediate(stop);
-  return true;
-}
 
 const save: Handler = async (ctx) => {
   await ctx.broker.syncAll();
   return OK;
 };
 
-/** In the background: a failed fdatasync is the stream's or the journal's own write failure. */
-function syncInBackground(ctx: Ctx): void {
-  ctx.broker.syncAll().catch(() => undefined);
-}
+/** A failed fdatasync in the background is the stream's or the journal's own write failure. */
+const ignore = () => undefined;
 
 const bgsave: Handler = (ctx, args) => {
   if (args.length > 2 || (args.length === 2 && !isWord(args[1], 'SCHEDULE'))) {
     throw Errors.syntax();
   }
-  syncInBackground(ctx);
+  ctx.broker.syncAll().catch(ignore);
   return simple('Background saving started');
 };
 
 /** The journal of lists is compacted into a new snapshot (Redis rewrites its AOF). */
 const bgrewriteaof: Handler = (ctx) => {
-  const journal = ctx.broker.journal;
-  journal
-    .compact()
-    .then(() => ctx.broker.syncAll())
-    .catch(() => undefined);
+  ctx.broker.journal.compact().catch(ignore);
   return simple('Background append only file rewriting started');
 };
 
@@ -89,93 +79,86 @@ function waitTimeoutArg(arg: Buffer): number {
   return Number(ms);
 }
 
+/** Node's timers take at most this; a longer WAIT is as good as for ever. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Resolves after `timeoutMs` (0: for ever), capped by the session's blocking limit (HTTP's
  * --max-block-ms), or at once when the client goes away.
  */
-function waitFor(ctx: Ctx, timeoutMs: number, limitMs: number): Promise<void> {
-  const capped = Math.min(
-    timeoutMs === 0 ? Infinity : timeoutMs,
-    ctx.session.maxBlockMs ?? limitMs,
-  );
+async function waitFor(ctx: Ctx, timeoutMs: number): Promise<void> {
+  const limit = ctx.session.maxBlockMs ?? ctx.limits.maxBlockMs;
+  const capped = Math.min(timeoutMs === 0 ? Infinity : timeoutMs, limit);
   const signal = ctx.session.abort;
-  if (signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      if (timer !== null) clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = capped === Infinity ? null : setTimeout(done, capped);
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  if (signal?.aborted) return;
+  if (capped <= MAX_TIMER_MS) {
+    await sleep(capped, undefined, signal ? { signal } : {}).catch(ignore);
+  } else if (signal) {
+    await once(signal, 'abort');
+  } else {
+    await new Promise<never>(() => {}); // no client to go away, no limit: for ever, as asked
+  }
 }
 
 const wait: Handler = async (ctx, args) => {
   const replicas = int64Arg(args[1] as Buffer);
   const timeoutMs = waitTimeoutArg(args[2] as Buffer);
-  if (replicas > 0n && !ctx.session.denyBlocking) {
-    await waitFor(ctx, timeoutMs, ctx.limits.maxBlockMs);
-  }
+  if (replicas > 0n && !ctx.session.denyBlocking) await waitFor(ctx, timeoutMs);
   return int(0);
 };
-
-function row(
-  name: string,
-  arity: number,
-  flags: CommandRow['flags'],
-  handler: Handler,
-  summary: string,
-  since: string,
-): CommandRow {
-  // Redis files WAIT under generic, but its ACL category is @connection.
-  const group = name === 'wait' ? 'connection' : 'server';
-  return defineRow(name, { arity, flags, handler, group, summary, since });
-}
 
 const ADMIN_SAVE = ['admin', 'noscript', 'no_async_loading'] as const;
 
 export const persistenceRows: CommandRow[] = [
-  row(
-    'save',
-    1,
-    [...ADMIN_SAVE, 'no_multi'],
-    save,
-    'Synchronously saves the database(s) to disk.',
-    '1.0.0',
-  ),
-  row('bgsave', -1, ADMIN_SAVE, bgsave, 'Asynchronously saves the database(s) to disk.', '1.0.0'),
-  row(
-    'bgrewriteaof',
-    1,
-    ADMIN_SAVE,
-    bgrewriteaof,
-    'Asynchronously rewrites the append-only file to disk.',
-    '1.0.0',
-  ),
-  row(
-    'lastsave',
-    1,
-    ['loading', 'stale', 'fast'],
-    lastsave,
-    'Returns the Unix timestamp of the last successful save to disk.',
-    '1.0.0',
-  ),
-  row(
-    'shutdown',
-    -1,
-    ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'],
-    shutdown,
-    'Synchronously saves the database(s) to disk and shuts down the Redis server.',
-    '1.0.0',
-  ),
-  row(
-    'wait',
-    3,
-    ['noscript'],
-    wait,
-    'Blocks until the asynchronous replication of all preceding write commands sent by the ' +
+  defineRow('save', {
+    arity: 1,
+    flags: [...ADMIN_SAVE, 'no_multi'],
+    handler: save,
+    group: 'server',
+    summary: 'Synchronously saves the database(s) to disk.',
+    since: '1.0.0',
+  }),
+  defineRow('bgsave', {
+    arity: -1,
+    flags: ADMIN_SAVE,
+    handler: bgsave,
+    group: 'server',
+    summary: 'Asynchronously saves the database(s) to disk.',
+    since: '1.0.0',
+  }),
+  defineRow('bgrewriteaof', {
+    arity: 1,
+    flags: ADMIN_SAVE,
+    handler: bgrewriteaof,
+    group: 'server',
+    summary: 'Asynchronously rewrites the append-only file to disk.',
+    since: '1.0.0',
+  }),
+  defineRow('lastsave', {
+    arity: 1,
+    flags: ['loading', 'stale', 'fast'],
+    handler: lastsave,
+    group: 'server',
+    summary: 'Returns the Unix timestamp of the last successful save to disk.',
+    since: '1.0.0',
+  }),
+  defineRow('shutdown', {
+    arity: -1,
+    flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'],
+    handler: shutdown,
+    group: 'server',
+    summary: 'Synchronously saves the database(s) to disk and shuts down the Redis server.',
+    since: '1.0.0',
+  }),
+  defineRow('wait', {
+    arity: 3,
+    flags: ['noscript'],
+    handler: wait,
+    // Redis files WAIT under generic; the group here gives its ACL category, @connection.
+    group: 'connection',
+    summary:
+      'Blocks until the asynchronous replication of all preceding write commands sent by the ' +
       'connection is completed.',
-    '3.0.0',
-  ),
+    since: '3.0.0',
+  }),
 ];

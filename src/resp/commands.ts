@@ -22,7 +22,7 @@ import { CommandError, Errors } from '../errors';
 import type { RespConnection as Connection } from './types';
 import { clientCommand, clientNameError, validClientName } from './client';
 import { commandName } from '../commands/table';
-import { shutdownArgs } from '../commands/persistence';
+import { beginShutdown } from '../commands/persistence';
 
 type Local = Reply | Reply[] | null;
 
@@ -246,13 +246,11 @@ const shutdown: LocalHandler = (conn, args) => {
   if (gate !== undefined) return gate;
   try {
     resolveRow(conn.dispatcher.table, args);
-    if (shutdownArgs(args).abort) return err(Errors.noShutdown());
+    beginShutdown(conn.dispatcher, args);
   } catch (e) {
     if (e instanceof CommandError) return err(e);
     throw e;
   }
-  if (!conn.dispatcher.shutdownHandler) return err(Errors.shutdownFailed());
-  setImmediate(conn.dispatcher.shutdownHandler);
   conn.quitAfterReplies();
   return null;
 };

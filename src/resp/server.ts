@@ -224,39 +224,30 @@ export class RespServer implements RespHost {
       const session = conn.session;
       session.inExec = true;
       session.denyBlocking = true;
-      const lists = this.broker.lists;
-      lists.beginBatch();
       // Settled once the writes are released together (settling earlier would release them).
       const done: Array<() => Promise<Reply>> = [];
       const waits: Promise<Reply>[] = [];
-      const hold = this.broker.writeHold;
-      hold.hold();
-      let prepared = false;
+      let listSeq = 0;
       try {
-        for (const args of queued) {
-          const local = localCommand((args[0] as Buffer).toString('latin1').toLowerCase());
-          if (local) {
-            const r = await local(conn, args);
-            const reply = Array.isArray(r) ? (r[0] as Reply) : (r ?? OK_REPLY);
-            done.push(() => Promise.resolve(reply));
-            continue;
+        ({ listSeq } = await this.broker.runUnit(async () => {
+          for (const args of queued) {
+            const local = localCommand((args[0] as Buffer).toString('latin1').toLowerCase());
+            if (local) {
+              const r = await local(conn, args);
+              const reply = Array.isArray(r) ? (r[0] as Reply) : (r ?? OK_REPLY);
+              done.push(() => Promise.resolve(reply));
+              continue;
+            }
+            const staged = await this.dispatcher.stage(session, args);
+            done.push(() => this.dispatcher.settle(staged));
           }
-          const staged = await this.dispatcher.stage(session, args);
-          done.push(() => this.dispatcher.settle(staged));
-        }
-        await this.broker.prepareUnit();
-        prepared = true;
+        }));
       } finally {
-        const seq = lists.endBatch();
         session.inExec = false;
         session.denyBlocking = false;
-        // All of it is written as one unit (storage/write-hold.ts); after a failed command,
-        // as it comes.
-        if (prepared) hold.commit();
-        else hold.release();
         for (const settle of done) waits.push(settle());
-        if (seq > 0) waits.push(lists.whenDurable(seq).then(() => OK_REPLY));
       }
+      if (listSeq > 0) waits.push(this.broker.lists.whenDurable(listSeq).then(() => OK_REPLY));
       const replies = await Promise.all(waits);
       return replies.slice(0, queued.length);
     }, conn.session);

@@ -111,7 +111,9 @@ describe('WAIT (no replicas)', () => {
     expect(settled).toBe(false);
     ac.abort();
     expect(await waiting).toEqual(int(0));
+    const t0 = Date.now();
     const capped = s.callIn({ ...s.session(), maxBlockMs: 30 }, 'WAIT', '1', '0');
     expect(await capped).toEqual(int(0));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(25);
   });
 });
