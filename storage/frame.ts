@@ -86,6 +86,21 @@ export function checkFrame(buf: Buffer, start: number, end: number): FrameCheck 
   };
 }
 
+/**
+ * The header of a frame known to be whole and sound (this process wrote it and kept it in
+ * memory, tail-cache.ts): read without checks.
+ */
+export function frameHeaderOf(buf: Buffer, start: number): FrameHeader {
+  return {
+    len: buf.readUInt32LE(start),
+    crc: buf.readUInt32LE(start + 4),
+    flags: buf.readUInt16LE(start + 10),
+    count: buf.readUInt32LE(start + 12),
+    firstId: StreamId.read(buf, start + 16),
+    lastId: StreamId.read(buf, start + 32),
+  };
+}
+
 function recordsTile(buf: Buffer, pos: number, end: number, count: number): boolean {
   for (let i = 0; i < count; i++) {
     if (end - pos < RECORD_HEADER_BYTES) return false;

@@ -56,3 +56,12 @@ export const SYNC_WRITE_MAX_BYTES = 256 * 1024;
  * crash) rather than stall every connection while megabytes are copied.
  */
 export const TXN_INTENT_MAX_BYTES = 4 * 1024 * 1024;
+
+// ---- the tail cache (storage/tail-cache.ts) -------------------------------------------------
+/** Memory the cached tails of all segments of a store may hold together. */
+export const TAIL_CACHE_BYTES = 32 * 1024 * 1024;
+/** Memory one segment's cached tail may hold: a consumer a few thousand entries behind reads
+ * from memory. */
+export const TAIL_CACHE_SEGMENT_BYTES = 2 * 1024 * 1024;
+/** The tail is kept in blocks of this size (a larger write gets a block of its own). */
+export const TAIL_CACHE_BLOCK_BYTES = 64 * 1024;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { StreamId } from './id';
 import { readAt, type Io } from './io';
 import { CorruptionError, type Logger } from './errors';
-import { checkFrame, type FrameHeader } from './frame';
+import { checkFrame, FRAME_HEADER_BYTES, frameHeaderOf, type FrameHeader } from './frame';
 import {
   INDEX_CACHE_SEGMENTS,
   INDEX_INTERVAL_BYTES,
@@ -16,6 +16,7 @@ import {
 } from './limits';
 import { SparseIndex } from './sparse-index';
 import { writeFileAtomic } from './datadir';
+import { TailBudget, type SegmentTail, type TailOwner } from './tail-cache';
 
 export function segmentFileName(segno: number): string {
   return `${String(segno).padStart(20, '0')}.seg`;
@@ -29,10 +30,11 @@ export function indexFileName(segno: number): string {
 export class SegmentFiles {
   private readonly fds = new Map<string, { fd: number; refs: number; doomed: boolean }>();
   private readonly indexes = new Set<Segment>();
-
   constructor(
     readonly io: Io,
     readonly logger: Logger,
+    /** The recently written bytes of every segment, served to reads from memory. */
+    readonly tails = new TailBudget(),
   ) {}
 
   async acquire(file: string): Promise<number> {
@@ -103,6 +105,12 @@ export class SegmentFiles {
     this.indexes.delete(seg);
   }
 
+  /** A segment leaves the store's use (deleted, its log closed): its cached state goes. */
+  dropSegment(seg: Segment): void {
+    this.indexes.delete(seg);
+    this.tails.drop(seg);
+  }
+
   async closeAll(): Promise<void> {
     const all = [...this.fds.values()];
     this.fds.clear();
@@ -117,7 +125,7 @@ export type FrameVisitor = (
   pos: number,
 ) => boolean;
 
-export class Segment {
+export class Segment implements TailOwner {
   firstId: StreamId | null = null;
   lastId: StreamId | null = null;
   entriesCount = 0;
@@ -129,6 +137,8 @@ export class Segment {
   writeFd: number | null = null;
   lastFrameStart = 0;
   lastFrameCrc = 0;
+  /** The last bytes written through this object, in memory (tail-cache.ts). */
+  tail: SegmentTail | null = null;
   private index: SparseIndex | null = null;
   private lastIndexedPos = -1;
   private loading: Promise<SparseIndex> | null = null;
@@ -254,11 +264,53 @@ export class Segment {
   }
 
   /**
-   * Visits the checked frames in [from, to) in order until the visitor returns false. Every
-   * frame there was written and checked before, so a bad one is corruption, reported with
-   * the file and offset.
+   * Visits the frames in [from, to) in order until the visitor returns false: from the cached
+   * tail where it holds them, else read from the file and checked. Every frame there was
+   * written and checked before, so a bad one is corruption, reported with file and offset.
    */
   async scan(from: number, to: number, visit: FrameVisitor): Promise<void> {
+    let useTail = true;
+    while (from < to) {
+      const tail = useTail ? this.tail : null;
+      if (tail && from >= tail.start && tail.end >= to) {
+        this.files.tails.touch(this);
+        const reached = this.scanTail(tail, from, to, visit);
+        if (reached < 0 || reached >= to) return;
+        // The cached bytes ended early (never expected): the rest from the file, checked.
+        from = reached;
+        useTail = false;
+        continue;
+      }
+      const stop = tail && tail.start > from && tail.start < to && tail.end >= to ? tail.start : to;
+      if (!(await this.scanFile(from, stop, visit))) return;
+      from = stop;
+    }
+  }
+
+  /** scan() over cached blocks: -1 when the visitor stopped, else the offset reached. */
+  private scanTail(tail: SegmentTail, from: number, to: number, visit: FrameVisitor): number {
+    let pos = from;
+    while (pos < to) {
+      const block = tail.blockAt(pos);
+      if (!block) return pos;
+      const buf = block.buf;
+      let start = pos - block.start;
+      const end = Math.min(block.used, to - block.start);
+      while (start < end) {
+        const header = frameHeaderOf(buf, start);
+        if (header.len < FRAME_HEADER_BYTES || start + header.len > block.used) {
+          return block.start + start;
+        }
+        if (!visit(buf, start, header, block.start + start)) return -1;
+        start += header.len;
+      }
+      pos = block.start + start;
+    }
+    return pos;
+  }
+
+  /** scan() over the file: false when the visitor stopped. */
+  private async scanFile(from: number, to: number, visit: FrameVisitor): Promise<boolean> {
     const acquired = this.writeFd === null;
     const fd = acquired ? await this.files.acquire(this.path) : (this.writeFd as number);
     try {
@@ -274,12 +326,13 @@ export class Segment {
           if (!check.ok) {
             throw new CorruptionError(this.path, pos + start, `bad frame (${check.problem})`);
           }
-          if (!visit(buf, start, check.header, pos + start)) return;
+          if (!visit(buf, start, check.header, pos + start)) return false;
           start += check.header.len;
         }
         if (start === 0) throw new CorruptionError(this.path, pos, 'unexpected end of segment');
         pos += start;
       }
+      return true;
     } finally {
       if (acquired) this.files.release(this.path, fd);
     }

@@ -32,6 +32,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fsyncDir, openDataDir, streamDirName, writeFileAtomic, type DataDir } from './datadir';
 import { CorruptionError, StorageError, silentLogger, type Logger } from './errors';
+import { TailBudget } from './tail-cache';
 import { nodeIo, type Io } from './io';
 import {
   CHECKPOINT_INTERVAL_MS,
@@ -74,6 +75,8 @@ export interface StoreOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** Holds the logs' writes back during an EXEC (shared with the journal). */
   readonly writeHold?: WriteHold;
+  /** Memory for the segments' cached tails (tail-cache.ts); 0 turns the cache off. */
+  readonly tailCacheBytes?: number;
 }
 
 export class Store {
@@ -99,7 +102,11 @@ export class Store {
       );
     }
     const dataDir = await openDataDir(root);
-    const files = new SegmentFiles(options.io ?? nodeIo, options.logger ?? silentLogger);
+    const files = new SegmentFiles(
+      options.io ?? nodeIo,
+      options.logger ?? silentLogger,
+      new TailBudget(options.tailCacheBytes),
+    );
     const store = new Store(dataDir, options.fsync ?? 'everysec', segmentBytes, files, options);
     try {
       // The last MULTI/EXEC a crash cut off is finished before any log is read (txn-intent.ts).
@@ -316,6 +323,7 @@ export class Store {
    */
   private async closeLog(log: StreamLog): Promise<void> {
     await log.close();
+    for (const seg of log.segments) this.files.dropSegment(seg);
     await Promise.all(log.segments.map((seg) => this.files.forget(seg.path)));
   }
 

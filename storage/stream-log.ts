@@ -860,6 +860,7 @@ export class StreamLog implements HeldLog {
       pos += f.length;
     }
     seg.size = pos;
+    this.files.tails.written(seg, base, frames, pos - base);
   }
 
   /** Seals the segment being written and starts `next` with its header frame. */
@@ -906,6 +907,7 @@ export class StreamLog implements HeldLog {
       const keep =
         this.options.fsync === 'always' ? Math.min(this.syncedBytes, seg.size) : seg.size;
       await this.files.io.ftruncate(seg.writeFd, keep).catch(() => {});
+      this.files.tails.drop(seg);
       seg.size = keep;
       seg.activeIndex()?.truncateAt(keep);
     }
@@ -1052,7 +1054,7 @@ export class StreamLog implements HeldLog {
     }).catch(() => [] as Segment[]);
     if (dead.length === 0) return;
     for (const seg of dead) {
-      this.files.dropIndex(seg);
+      this.files.dropSegment(seg);
       await this.files.forget(seg.path);
       await fs.rm(seg.path, { force: true });
       await fs.rm(seg.indexPath, { force: true });

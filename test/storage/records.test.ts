@@ -153,6 +153,28 @@ describe('records: every kind round-trips through a frame', () => {
     }
   });
 
+  it('DATA fields decode the same by hand as msgpackr decodes them, for every form', () => {
+    const packr = new Packr({ useRecords: false, mapsAsObjects: false, moreTypes: false });
+    const idBytes = Buffer.alloc(ID_BYTES);
+    const decodeBody = (body: Buffer) =>
+      decodeFields(Buffer.concat([idBytes, body]), 0, ID_BYTES + body.length);
+    const lengths = [0, 1, 0xff, 0x100, 0xffff, 0x10000];
+    for (const n of [0, 1, 15, 16, 0x10000]) {
+      const fields = Array.from({ length: n }, (_, i) =>
+        Buffer.alloc(n > 16 ? i % 3 : (lengths[i % lengths.length] as number), i & 0xff),
+      );
+      const got = decodeBody(packr.pack(fields));
+      expect(got.length).toBe(n);
+      got.forEach((f, i) => expect(f.equals(fields[i]!)).toBe(true));
+    }
+    // Wider length forms than needed are still msgpack: bin16 for 1 byte, array16 for 1 item.
+    expect(decodeBody(Buffer.from([0xdc, 0, 1, 0xc5, 0, 1, 0x7a]))).toEqual([Buffer.from('z')]);
+    // A str instead of a bin, a short body or trailing bytes: msgpackr decides, and refuses.
+    expect(() => decodeBody(Buffer.from([0x91, 0xa1, 0x7a]))).toThrow(/not an array/);
+    expect(() => decodeBody(Buffer.from([0x92, 0xc4, 1, 0x7a]))).toThrow();
+    expect(() => decodeBody(Buffer.from([0x91, 0xc4, 1, 0x7a, 0x7a]))).toThrow();
+  });
+
   it('several DATA records in one frame set firstId and lastId from the first and last', () => {
     const cmds = [
       dataCommand([entry(1, 0, b('a'), b('1')), entry(1, 1, b('a'), b('2'))]),
