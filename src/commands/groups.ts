@@ -16,7 +16,19 @@ import { wakeOrder, wokenBy, WOKEN_NOW, type Woken } from '../broker/streams';
 import { Errors, type CommandError } from '../errors';
 import { int64Arg, intArg, isWord, toInt64 } from './args';
 import type { Ctx } from './context';
-import { arr, bulk, fieldMap, int, map, NIL, NIL_ARRAY, OK, simple, type Reply } from './reply';
+import {
+  arr,
+  bulk,
+  Latin1Bulk,
+  fieldMap,
+  int,
+  map,
+  NIL,
+  NIL_ARRAY,
+  OK,
+  simple,
+  type Reply,
+} from './reply';
 import { idText, parseId, parseIntervalId, parseStrictId } from './stream-ids';
 import type { Blocked, CommandRow, Flag, Handler, HandlerResult } from './table';
 import { KeyspaceEvents } from './keyspace-events';
@@ -26,7 +38,7 @@ const XAUTOCLAIM_COUNT_MAX = 576_460_752_303_423_487n;
 /** XINFO STREAM FULL's default COUNT. */
 const XINFO_FULL_DEFAULT_COUNT = 10;
 
-const idReply = (id: StreamId): Reply => bulk(idText(id));
+const idReply = (id: StreamId): Reply => new Latin1Bulk(idText(id));
 
 /** One stream entry: [id, [field, value...]], or [id, nil-array] for a deleted pending entry. */
 function entryReply(e: ReadEntry): Reply {

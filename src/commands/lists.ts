@@ -9,7 +9,18 @@ import { Side, type ListValue, type Lists } from '../broker/lists';
 import { Errors, type CommandError } from '../errors';
 import { int64Arg, intArg, isWord } from './args';
 import type { Ctx } from './context';
-import { arr, bulk, EMPTY_ARRAY, errorReply, int, NIL, NIL_ARRAY, OK, type Reply } from './reply';
+import {
+  arr,
+  bulk,
+  EMPTY_ARRAY,
+  errorReply,
+  int,
+  Latin1Bulk,
+  NIL,
+  NIL_ARRAY,
+  OK,
+  type Reply,
+} from './reply';
 import {
   defineRow,
   type BatchHandler,
@@ -22,7 +33,7 @@ import {
 } from './table';
 
 const idOf = (key: Buffer) => key.toString('latin1');
-const value = (s: string): Reply => bulk(Buffer.from(s, 'latin1'));
+const value = (s: string): Reply => new Latin1Bulk(s);
 const keyspace = (ctx: Ctx): Keyspace => ctx.broker.keyspace;
 const lists = (ctx: Ctx): Lists => ctx.broker.lists;
 

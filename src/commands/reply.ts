@@ -32,6 +32,23 @@ export const bulk = (v: Buffer | string): Reply => ({
   t: 'bulk',
   v: typeof v === 'string' ? Buffer.from(v) : v,
 });
+/**
+ * A bulk string held as a latin1 JS string, one char a byte (how lists keep their elements):
+ * RESP writes the text straight into its output, where a Buffer made for each element of an
+ * LRANGE reply was a third of its time (perf); whatever else reads `v` gets the Buffer, made
+ * once. Equal to `bulk(Buffer.from(text, 'latin1'))` in every renderer.
+ */
+export class Latin1Bulk {
+  readonly t = 'bulk' as const;
+  private buf: Buffer | null = null;
+
+  constructor(readonly text: string) {}
+
+  get v(): Buffer {
+    return (this.buf ??= Buffer.from(this.text, 'latin1'));
+  }
+}
+
 /** Text RESP3 sends as a verbatim string (`=<len>\r\ntxt:...`), RESP2 as a bulk string. */
 export const verbatim = (v: string): Reply => ({ t: 'bulk', v: Buffer.from(v), verbatim: 'txt' });
 export const arr = (v: readonly Reply[]): Reply => ({ t: 'array', v });

@@ -26,7 +26,18 @@ import { Errors } from '../errors';
 import { int64Arg, isWord, toInt64 } from './args';
 import type { Ctx } from './context';
 import { KeyspaceEvents } from './keyspace-events';
-import { arr, bulk, EMPTY_ARRAY, int, map, NIL, NIL_ARRAY, OK, type Reply } from './reply';
+import {
+  arr,
+  bulk,
+  Latin1Bulk,
+  EMPTY_ARRAY,
+  int,
+  map,
+  NIL,
+  NIL_ARRAY,
+  OK,
+  type Reply,
+} from './reply';
 import { idText, parseId, parseIntervalId, parseStrictId } from './stream-ids';
 import {
   Thrown,
@@ -45,7 +56,7 @@ function clampToNumber(v: bigint): number {
 
 /** An entry as Redis replies with it: [id, [field, value, ...]]. */
 export function entryReply(e: StreamEntry): Reply {
-  return arr([bulk(idText(e.id)), arr(e.fields.map((f) => bulk(f)))]);
+  return arr([new Latin1Bulk(idText(e.id)), arr(e.fields.map((f) => bulk(f)))]);
 }
 
 function entriesReply(entries: readonly StreamEntry[]): Reply {
@@ -195,11 +206,11 @@ const xaddBatch: BatchHandler = (ctx, calls) => {
   if (ids === null) return null;
   return ids.map((id, i) => {
     if (id === null) return parsed[i] as Thrown;
-    return id instanceof StreamId ? bulk(idText(id)) : new Thrown(id);
+    return id instanceof StreamId ? new Latin1Bulk(idText(id)) : new Thrown(id);
   });
 };
 
-const xaddReply = (id: StreamId | null): Reply => (id === null ? NIL : bulk(idText(id)));
+const xaddReply = (id: StreamId | null): Reply => (id === null ? NIL : new Latin1Bulk(idText(id)));
 
 async function xtrimCommand(ctx: Ctx, args: readonly Buffer[]): Promise<Reply> {
   const opts = parseAddOrTrim(args, false);

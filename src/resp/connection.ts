@@ -8,7 +8,7 @@ import type net from 'node:net';
 import type { Session } from '../commands';
 import type { Staged } from '../commands/dispatch';
 import type { Reply } from '../commands/reply';
-import { errorReply } from '../commands/reply';
+import { errorReply, Latin1Bulk } from '../commands/reply';
 import type { PubSubMessage } from '../broker/pubsub';
 import { Encoder } from './encoder';
 import { RequestParser } from './parser';
@@ -54,7 +54,8 @@ function skipReadMore(socket: net.Socket): void {
 function replyBytes(r: Reply): number {
   switch (r.t) {
     case 'bulk':
-      return r.v.length + 16;
+      // A Latin1Bulk's length without making its Buffer (the encoder never needs one).
+      return (r instanceof Latin1Bulk ? r.text.length : r.v.length) + 16;
     case 'simple':
     case 'error':
       return r.v.length + 3;

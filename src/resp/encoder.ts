@@ -8,7 +8,7 @@
 // in every formatted status or error text, which is where client input can appear).
 // Doubles: Redis 7.0 prints them with "%.17g" (7.2 moved to the shortest round-trip form).
 import assert from 'node:assert';
-import type { Reply } from '../commands/reply';
+import { Latin1Bulk, type Reply } from '../commands/reply';
 
 export type RespVersion = 2 | 3;
 
@@ -67,6 +67,7 @@ export class Encoder {
       case 'int':
         return this.writeInt(reply.v);
       case 'bulk':
+        if (reply instanceof Latin1Bulk) return this.writeLatin1(reply.text);
         if (resp3 && reply.verbatim) return this.writeVerbatim(reply.verbatim, reply.v);
         return this.writeBulk(reply.v);
       case 'null':
@@ -119,6 +120,23 @@ export class Encoder {
       for (let i = 0; i < value.length; i++) buf[at++] = value[i]!;
     } else {
       at += value.copy(buf, at);
+    }
+    buf[at] = CR;
+    buf[at + 1] = LF;
+    this.end = at + 2;
+  }
+
+  /** A bulk string of `text`'s latin1 bytes (Latin1Bulk), without a Buffer for it. */
+  private writeLatin1(text: string): void {
+    const n = text.length;
+    this.writeHeader(0x24, n);
+    this.reserve(n + 2);
+    const buf = this.buf;
+    let at = this.end;
+    if (n <= 16) {
+      for (let i = 0; i < n; i++) buf[at++] = text.charCodeAt(i);
+    } else {
+      at += buf.write(text, at, n, 'latin1');
     }
     buf[at] = CR;
     buf[at + 1] = LF;

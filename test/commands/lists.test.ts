@@ -143,13 +143,12 @@ describe('LPUSH and RPUSH', () => {
     const bytes = Buffer.from([0x00, 0xff, 0x0d, 0x0a, 0xc3, 0x28]);
     await s.call('RPUSH', 'l', bytes, Buffer.from('é'));
     const reply = await s.call('LRANGE', 'l', '0', '-1');
-    expect(reply).toEqual({
-      t: 'array',
-      v: [
-        { t: 'bulk', v: bytes },
-        { t: 'bulk', v: Buffer.from('é') },
-      ],
-    });
+    // Compared by what the replies hold: list values are Latin1Bulk replies (a bulk whose
+    // Buffer is made when read).
+    expect(reply.t).toBe('array');
+    const items = reply.t === 'array' ? reply.v : [];
+    expect(items.map((r) => r.t)).toEqual(['bulk', 'bulk']);
+    expect(items.map((r) => (r.t === 'bulk' ? r.v : null))).toEqual([bytes, Buffer.from('é')]);
   });
 
   it('answer an arity error without a value', async () => {
@@ -1498,10 +1497,8 @@ describe('restart', () => {
     await call('XADD', 's', '1-1', 'f', 'v');
     await reopen();
     expect(await range('q')).toEqual(['z', 'a', 'b', 'c']);
-    expect(await s.call('LINDEX', 'bin', '0')).toEqual({
-      t: 'bulk',
-      v: Buffer.from([0, 0xff, 13, 10]),
-    });
+    const bin = await s.call('LINDEX', 'bin', '0');
+    expect(bin.t === 'bulk' ? bin.v : bin).toEqual(Buffer.from([0, 0xff, 13, 10]));
     expect(await callIn({ ...s.session(), db: 5 }, 'LRANGE', 'q', '0', '-1')).toEqual(['in db 5']);
     expect(await call('TYPE', 's')).toBe('stream');
     expect(await call('DBSIZE')).toBe(3);

@@ -692,10 +692,7 @@ describe('durability', () => {
     const gate = gatedIo();
     const durable = await openSluice({ fsync: 'always', io: gate.io });
     try {
-      expect(await durable.call('XADD', 's', '1-0', 'f', 'v')).toEqual({
-        t: 'bulk',
-        v: Buffer.from('1-0'),
-      });
+      expect(plain(await durable.call('XADD', 's', '1-0', 'f', 'v'))).toBe('1-0');
       gate.close();
       const before = gate.syncs();
       const reply = durable.call('XADD', 's', '2-0', 'f', 'v');

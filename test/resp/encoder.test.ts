@@ -15,6 +15,7 @@ import {
   set,
   simple,
   verbatim,
+  Latin1Bulk,
 } from '../../src/commands/reply';
 import { Encoder, type RespVersion, encode, formatDouble } from '../../src/resp/encoder';
 import { startRedis, type RedisServer } from '../helpers/redis-server';
@@ -124,6 +125,18 @@ describe('encode', () => {
   it('an integer reply must be an integer within int64', () => {
     expect(() => encode(int(1.5), 2)).toThrow();
     expect(() => encode(int(2n ** 63n), 2)).toThrow();
+  });
+
+  it('a Latin1Bulk (list values) encodes as the bulk of its bytes, short, long or empty', () => {
+    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    for (const bytes of [Buffer.alloc(0), all.subarray(250), all.subarray(0, 16), all]) {
+      const text = bytes.toString('latin1');
+      for (const resp of [2, 3] as const) {
+        const asList = encode(arr([new Latin1Bulk(text), new Latin1Bulk(text)]), resp);
+        expect(asList.equals(encode(arr([bulk(bytes), bulk(bytes)]), resp))).toBe(true);
+      }
+      expect(new Latin1Bulk(text).v.equals(bytes)).toBe(true);
+    }
   });
 
   it('a bulk of several MiB is written whole', () => {
