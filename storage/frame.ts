@@ -73,22 +73,12 @@ export function checkFrame(buf: Buffer, start: number, end: number): FrameCheck 
   if (!recordsTile(buf, start + FRAME_HEADER_BYTES, start + len, count)) {
     return { ok: false, problem: 'BAD_RECORDS' };
   }
-  return {
-    ok: true,
-    header: {
-      len,
-      crc,
-      flags: buf.readUInt16LE(start + 10),
-      count,
-      firstId: StreamId.read(buf, start + 16),
-      lastId: StreamId.read(buf, start + 32),
-    },
-  };
+  return { ok: true, header: frameHeaderOf(buf, start) };
 }
 
 /**
- * The header of a frame known to be whole and sound (this process wrote it and kept it in
- * memory, tail-cache.ts): read without checks.
+ * The header of a frame known to be whole and sound (checkFrame checked it, or this process
+ * wrote it and kept it in memory, tail-cache.ts): read without checks.
  */
 export function frameHeaderOf(buf: Buffer, start: number): FrameHeader {
   return {

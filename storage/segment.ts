@@ -30,6 +30,7 @@ export function indexFileName(segno: number): string {
 export class SegmentFiles {
   private readonly fds = new Map<string, { fd: number; refs: number; doomed: boolean }>();
   private readonly indexes = new Set<Segment>();
+
   constructor(
     readonly io: Io,
     readonly logger: Logger,
@@ -99,10 +100,6 @@ export class SegmentFiles {
       this.indexes.delete(old);
       old.dropIndex();
     }
-  }
-
-  dropIndex(seg: Segment): void {
-    this.indexes.delete(seg);
   }
 
   /** A segment leaves the store's use (deleted, its log closed): its cached state goes. */
@@ -271,8 +268,10 @@ export class Segment implements TailOwner {
   async scan(from: number, to: number, visit: FrameVisitor): Promise<void> {
     let useTail = true;
     while (from < to) {
+      // Where the cached bytes begin, when they reach `to`; Infinity when they do not help.
       const tail = useTail ? this.tail : null;
-      if (tail && from >= tail.start && tail.end >= to) {
+      const cachedFrom = tail && tail.end >= to ? tail.start : Infinity;
+      if (tail && from >= cachedFrom) {
         this.files.tails.touch(this);
         const reached = this.scanTail(tail, from, to, visit);
         if (reached < 0 || reached >= to) return;
@@ -281,7 +280,7 @@ export class Segment implements TailOwner {
         useTail = false;
         continue;
       }
-      const stop = tail && tail.start > from && tail.start < to && tail.end >= to ? tail.start : to;
+      const stop = Math.min(to, cachedFrom);
       if (!(await this.scanFile(from, stop, visit))) return;
       from = stop;
     }
