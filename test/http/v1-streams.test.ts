@@ -34,6 +34,22 @@ describe('POST /v1/streams/:key/entries', () => {
     );
   });
 
+  it('entries of a batch that share field names each keep their own names and values', async () => {
+    // The route makes each name's bytes once per request: every entry must still read back whole.
+    const names = ['n', 'ключ', 'n2', '😀'];
+    const entries = Array.from({ length: 80 }, (_, i) => ({
+      fields: Object.fromEntries(names.map((n, j) => [n, `${n}=${i}:${j}`])),
+    }));
+    entries.push({ fields: { other: 'x', n: 'last' } });
+    const a = await add('shared', { entries });
+    expect(a.status).toBe(201);
+    const r = await s.call('GET', '/v1/streams/shared/entries?count=1000');
+    expect(r.body.entries.map((e: { id: string }) => e.id)).toEqual(a.body.ids);
+    expect(r.body.entries.map((e: { fields: string[] }) => e.fields)).toEqual(
+      entries.map((e) => Object.entries(e.fields).flat()),
+    );
+  });
+
   it('keeps field order and duplicate field names', async () => {
     await add('dups', { fields: ['b', '1', 'a', '2', 'b', '3'] });
     await add('dups', { fields: { z: '1', a: '2', 10: 'x' } });

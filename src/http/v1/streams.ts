@@ -42,6 +42,7 @@ import {
   streamsOut,
   streamsParam,
   textOut,
+  type FieldNames,
   type Out,
 } from './shapes';
 
@@ -112,10 +113,11 @@ function appendArgs(key: Buffer, body: AppendBody): Array<Array<string | Buffer>
   }
   if (!body.entries && body.fields === undefined) throw badRequest('fields is required');
   const head = [XADD, key, ...[...(body.noMkStream ? ['NOMKSTREAM'] : []), ...trimArgs(body)]];
+  const names: FieldNames = new Map();
   return entries.map((e) => {
     const args: Array<string | Buffer> = head.slice();
     args.push(e.id ?? AUTO_ID);
-    for (const f of fieldArgs(e.fields)) args.push(f);
+    for (const f of fieldArgs(e.fields, names)) args.push(f);
     return args;
   });
 }
