@@ -385,12 +385,15 @@ export class Dispatcher {
         return Promise.all(list.map((s) => this.settle(s)));
       }
     }
-    return list.map((s) => this.record(s, s.reply));
+    const now = performance.now();
+    return list.map((s) => this.record(s, s.reply, now));
   }
 
-  /** Counts a command that is answered (stats, observer) and returns its reply. */
-  record(staged: Staged, reply: Reply): Reply {
-    const now = performance.now();
+  /**
+   * Counts a command that is answered (stats, observer) and returns its reply. `now`: when it
+   * was answered (commands settled together share one reading of the clock).
+   */
+  record(staged: Staged, reply: Reply, now = performance.now()): Reply {
     const code = errorCode(reply);
     if (staged.rejected) this.stats.reject(staged.statName, code ?? 'ERR');
     else this.stats.record(staged.cmd, (now - staged.t0) * 1000, code, now);
