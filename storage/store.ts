@@ -6,6 +6,11 @@
 //   .tmp-<name>-<rand>/   being created (meta + first segment); removed at start (TEMP_DIR)
 //   <name>/               live: meta, segments, indexes, checkpoints
 //   .del-<name>-<rand>/   being dropped; removed at start (PENDING_DELETE)
+//   .txd-<name>-<rand>/   dropped by a MULTI/EXEC that then created the key again, moved out of
+//                         the way until the EXEC's end: found at start (after the EXEC intent
+//                         is finished, which removes it if the EXEC was complete), the EXEC
+//                         was not: put back at <name>/, replacing what the EXEC had created
+//                         there (HELD_DROP_RESTORED)
 // A live stream whose log holds nothing but its first segment's header is a creation a crash
 // cut off before its first command was written: removed at start (UNBORN_STREAM).
 //
@@ -48,12 +53,14 @@ import { recoverStream, type OnCorruption, type RecoveryReport } from './recover
 import { SegmentFiles, segmentFileName } from './segment';
 import { StreamLog, type FsyncPolicy, type StreamExtension } from './stream-log';
 import type { WriteHold } from './write-hold';
-import { finishIntent, IntentFile, metaFingerprint, renameAside } from './txn-intent';
+import { asideName, finishIntent, IntentFile, metaFingerprint, renameAsideNow } from './txn-intent';
 
 /** The new key of a stream being renamed, beside `meta` (see the top). */
 const META_NEXT = 'meta.next';
 /** In a stream directory: a list is being renamed onto this stream's key (see markReplaced). */
 const REPLACED = 'replaced';
+/** A stream directory a MULTI/EXEC dropped and moved aside (see the top). */
+const HELD_DROP_PREFIX = '.txd-';
 
 async function exists(file: string): Promise<boolean> {
   return fs.stat(file).then(
@@ -130,6 +137,9 @@ export class Store {
 
   private async recoverAll(): Promise<void> {
     const dir = this.dataDir.streamsDir;
+    for (const n of await fs.readdir(dir)) {
+      if (n.startsWith(HELD_DROP_PREFIX)) await this.restoreHeldDrop(path.join(dir, n));
+    }
     const names = await fs.readdir(dir);
     const live = names.filter((n) => !n.startsWith('.'));
     for (const n of names) {
@@ -153,6 +163,40 @@ export class Store {
       }
       this.options.onProgress?.(++done, live.length);
     }
+  }
+
+  /**
+   * A stream an EXEC dropped and created again, left aside by a crash before the EXEC's intent
+   * (HELD_DROP_RESTORED, see the top): none of the EXEC happened, so it goes back to its place.
+   */
+  private async restoreHeldDrop(aside: string): Promise<void> {
+    const key = decodeMeta(
+      await fs.readFile(path.join(aside, 'meta')).catch(() => Buffer.alloc(0)),
+    );
+    const streams = path.dirname(aside);
+    if (!key) {
+      const err = new CorruptionError(
+        path.join(aside, 'meta'),
+        0,
+        'missing or bad stream meta file',
+      );
+      if ((this.options.onCorruption ?? 'refuse') === 'refuse') throw err;
+      const corrupt = path.join(streams, asideName('.corrupt-', aside));
+      await fs.rename(aside, corrupt);
+      this.logger.error('recovery: stream directory without a valid meta moved aside', {
+        dir: aside,
+        aside: corrupt,
+      });
+      return;
+    }
+    const home = path.join(streams, streamDirName(key));
+    this.logger.warn('recovery: HELD_DROP_RESTORED (an EXEC that dropped it did not complete)', {
+      dir: path.basename(home),
+    });
+    // What is there was created by that EXEC: a new stream none of whose writes count.
+    if (await exists(home)) await fs.rm(renameAsideNow(home), { recursive: true, force: true });
+    await fs.rename(aside, home);
+    await fsyncDir(streams);
   }
 
   private async recoverOne(found: string): Promise<StreamLog | null> {
@@ -268,9 +312,11 @@ export class Store {
     const frame = encodeFrame([command([encodeHeader(1, emptyCounters())])]);
     await writeFileAtomic(path.join(tmp, segmentFileName(1)), frame);
     const final = path.join(streams, name);
-    await this.dropping.get(final)?.(); // dropped earlier in this EXEC: not all-or-nothing now
+    await this.makeRoom(final);
     await fs.rename(tmp, final);
     await fsyncDir(streams);
+    const hold = this.options.writeHold;
+    if (hold?.held) this.noteBorn(hold.unit, final);
     const log = await this.recoverOne(final);
     if (!log) throw new StorageError('WRITE_FAILED', 'new stream could not be opened');
     this.logs.set(id, log);
@@ -303,7 +349,9 @@ export class Store {
     const target = path.join(streams, streamDirName(newKey));
     await writeFileAtomic(path.join(log.dir, META_NEXT), encodeMeta(newKey));
     if (clearTarget) await clearTarget();
-    await this.dropping.get(target)?.(); // as in create()
+    // Dropped earlier in this EXEC: gone now (a RENAME inside an EXEC is not covered by its
+    // intent, see write-hold.ts).
+    await this.dropping.get(target)?.();
     assert(!this.logs.has(newId), `stream ${newId} still open`);
     assert(!(await exists(target)), `stream directory ${target} exists`);
     await fs.rename(log.dir, target);
@@ -379,14 +427,50 @@ export class Store {
     hold.noteDrop(log, log.dir, identity, run);
   }
 
-  /** The directory of a dropped stream goes (renamed aside, then removed). */
-  private async unlink(dir: string): Promise<void> {
+  /**
+   * The directory of a dropped stream goes: renamed aside before this returns (so once a unit
+   * has ended, no start finds it where it was), then fsync'd and removed.
+   */
+  private unlink(dir: string): Promise<void> {
     this.dropping.delete(dir);
-    await fs.rm(await renameAside(dir), { recursive: true, force: true });
+    let aside: string;
+    try {
+      aside = renameAsideNow(dir);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return fsyncDir(path.dirname(dir)).then(() => fs.rm(aside, { recursive: true, force: true }));
   }
 
   /** Dropped inside the running MULTI/EXEC, directory still there: by directory. */
   private readonly dropping = new Map<string, () => Promise<void>>();
+
+  /** Stream directories created inside the running MULTI/EXEC (`unit`, WriteHold.unit). */
+  private born = { unit: -1, dirs: new Set<string>() };
+
+  private noteBorn(unit: number, dir: string): void {
+    if (this.born.unit !== unit) this.born = { unit, dirs: new Set() };
+    this.born.dirs.add(dir);
+  }
+
+  /**
+   * A stream is created at `dir`, which a stream the running MULTI/EXEC dropped still holds.
+   * One that was there before the EXEC is moved aside (`.txd-`, see the top) and the EXEC's
+   * intent names it there, so a crash before the intent puts it back; one the EXEC itself
+   * created holds nothing that must survive it, and goes now.
+   */
+  private async makeRoom(dir: string): Promise<void> {
+    const drop = this.dropping.get(dir);
+    if (!drop) return;
+    const hold = this.options.writeHold;
+    if (!hold?.held || (this.born.unit === hold.unit && this.born.dirs.has(dir))) return drop();
+    this.dropping.delete(dir);
+    const aside = path.join(path.dirname(dir), asideName(HELD_DROP_PREFIX, dir));
+    await fs.rename(dir, aside);
+    await fsyncDir(path.dirname(dir));
+    let done: Promise<void> | null = null;
+    hold.moveDrop(dir, aside, () => (done ??= this.unlink(aside)));
+  }
 
   private checkOpen(): void {
     if (this.closed) throw new StorageError('CLOSED', 'store is closed');

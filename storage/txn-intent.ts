@@ -85,13 +85,25 @@ export interface IntentPart {
  * of the removal that follows.
  */
 export async function renameAside(dir: string): Promise<string> {
-  const parent = path.dirname(dir);
-  const name = `.del-${path.basename(dir).slice(0, 40)}-${randomBytes(6).toString('hex')}`;
-  const aside = path.join(parent, name);
-  await fsp.rename(dir, aside);
-  await fsyncDir(parent);
+  const aside = renameAsideNow(dir);
+  await fsyncDir(path.dirname(dir));
   return aside;
 }
+
+/**
+ * renameAside's rename, done before returning (its parent is not fsync'd: the caller does it).
+ * A unit's dropped streams go this way as it ends, so no later intent (which would no longer
+ * name them) can be written before they are gone.
+ */
+export function renameAsideNow(dir: string, prefix = '.del-'): string {
+  const aside = path.join(path.dirname(dir), asideName(prefix, dir));
+  fs.renameSync(dir, aside);
+  return aside;
+}
+
+/** `<prefix><the directory's name, cut to 40 bytes>-<random>`. */
+export const asideName = (prefix: string, dir: string): string =>
+  `${prefix}${path.basename(dir).slice(0, 40)}-${randomBytes(6).toString('hex')}`;
 
 export interface Intent {
   readonly seq: number;

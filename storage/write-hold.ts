@@ -25,10 +25,15 @@
 // To keep each log's part in one file, a stream log does not roll to a new segment while held
 // (it rolls at its next append after), and the store's periodic checkpoints wait.
 //
+// A stream the unit drops goes at its end, named in its intent (its directory renamed aside
+// before the call that ends the unit returns, so no later intent can be written first). One it
+// drops and then creates again is moved out of the way at once, to `.txd-<name>-<random>`
+// (store.ts), which the intent names: a start that finds it there (the unit never wrote its
+// intent) puts it back and removes what the unit had created at its key.
+//
 // Not covered, and written as before (each log on its own, in order): a unit one of whose logs
-// cannot hand over what it holds (a closed or failed log, a part over TXN_INTENT_MAX_BYTES),
-// streams renamed inside the unit, and streams dropped and created again inside it (the old
-// directory must go first). A stream the unit drops goes at its end, named in its intent.
+// cannot hand over what it holds (a closed or failed log, a part over TXN_INTENT_MAX_BYTES) and
+// streams renamed inside the unit.
 import assert from 'node:assert';
 import fs from 'node:fs';
 import { TXN_INTENT_MAX_BYTES } from './limits';
@@ -90,8 +95,16 @@ export class WriteHold {
   private readonly drops: Array<{ part: IntentPart; run: () => Promise<void> }> = [];
   private intent: IntentFile | null = null;
 
+  /** Units begun so far (the outermost hold() of each). */
+  private units = 0;
+
   get held(): boolean {
     return this.depth > 0;
+  }
+
+  /** The running unit's number (the last one's, when none runs). */
+  get unit(): number {
+    return this.units;
   }
 
   /** The store's intent file; without one, units are written without an intent. */
@@ -100,7 +113,7 @@ export class WriteHold {
   }
 
   hold(): void {
-    this.depth++;
+    if (this.depth++ === 0) this.units++;
   }
 
   /** A record `seq` was queued on `log`: while held, the unit's. */
@@ -140,6 +153,17 @@ export class WriteHold {
   noteDrop(log: HeldLog, dir: string, identity: Buffer, run: () => Promise<void>): void {
     this.touched.delete(log);
     this.drops.push({ part: { file: dir, identity, offset: 0, bytes: EMPTY, drop: true }, run });
+  }
+
+  /**
+   * The directory of a stream the unit dropped moved from `from` to `to` (out of the way of a
+   * stream created again at its key): the intent names the new place, and `run` removes it.
+   */
+  moveDrop(from: string, to: string, run: () => Promise<void>): void {
+    const i = this.drops.findIndex((d) => d.part.file === from);
+    assert(i >= 0, 'moveDrop() of a directory the unit dropped');
+    const part = (this.drops[i] as { part: IntentPart }).part;
+    this.drops[i] = { part: { ...part, file: to }, run };
   }
 
   /** Ends one hold; the last one schedules every deferred write (see commit for a unit's). */

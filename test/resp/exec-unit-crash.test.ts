@@ -32,6 +32,11 @@ interface Case {
   readonly reads?: boolean;
   /** The EXEC deletes stream d (its directory goes at the EXEC's end). */
   readonly drops?: boolean;
+  /**
+   * The EXEC deletes stream d and then adds to d again (the old directory moves aside until the
+   * EXEC's end); `twice`: deletes and adds again a second time.
+   */
+  readonly recreates?: 'no' | 'once' | 'twice';
 }
 
 async function killInside(c: Case): Promise<{ before: string[][]; after: string[][] }> {
@@ -50,12 +55,16 @@ async function killInside(c: Case): Promise<{ before: string[][]; after: string[
       for (const key of ['s', 't']) await client.call('XADD', key, '1-1', 'n', '1');
       await client.call('RPUSH', 'l', '1');
     }
-    if (c.drops) await client.call('XADD', 'd', '1-1', 'n', '1');
+    if (c.drops || (c.recreates ?? 'no') !== 'no') await client.call('XADD', 'd', '1-1', 'n', '1');
     const before = await valuesOf(client);
     void client.call('MULTI').catch(() => {});
     for (const id of execIds(c)) void client.call('XADD', 's', id, 'n', FILLER).catch(() => {});
     if (c.reads) void client.call('XRANGE', 's', '-', '+').catch(() => {});
     if (c.drops) void client.call('DEL', 'd').catch(() => {});
+    for (let i = 0; i < { no: 0, once: 1, twice: 2 }[c.recreates ?? 'no']; i++) {
+      void client.call('DEL', 'd').catch(() => {});
+      void client.call('XADD', 'd', `5-${i + 1}`, 'n', '5').catch(() => {});
+    }
     void client.call('XADD', 't', '2-1', 'n', '2').catch(() => {});
     void client.call('RPUSH', 'l', '2').catch(() => {});
     const exec = await client.call('EXEC').catch((err: unknown) => err);
@@ -83,7 +92,7 @@ const whole = (before: string[][], c: Case) => [
   [...(before[0] ?? []), ...execIds(c)],
   [...(before[1] ?? []), '2-1'],
   [...(before[2] ?? []), '2'],
-  c.drops ? [] : (before[3] ?? []),
+  c.drops ? [] : { no: before[3] ?? [], once: ['5-1'], twice: ['5-2'] }[c.recreates ?? 'no'],
 ];
 
 describe('EXEC as one unit across kill -9 inside its writes', () => {
@@ -112,15 +121,34 @@ describe('EXEC as one unit across kill -9 inside its writes', () => {
     { at: 1, torn: 0, fsync: 'always', creates: false, drops: true },
     { at: 3, torn: 0, fsync: 'everysec', creates: false, drops: true },
     { at: 4, torn: 0, fsync: 'always', creates: false, drops: true },
+    // With DEL d and XADD d again inside: d's old directory is moved aside first; 0 the intent
+    // (a kill there puts it back at the restart), 1-4 the parts (s, d's new stream, t, the
+    // journal), 5 the removal of the old directory.
+    { at: 0, torn: 0, fsync: 'always', creates: false, recreates: 'once' },
+    { at: 0, torn: 30, fsync: 'everysec', creates: false, recreates: 'once' },
+    { at: 1, torn: 0, fsync: 'always', creates: false, recreates: 'once' },
+    { at: 2, torn: 20, fsync: 'everysec', creates: false, recreates: 'once' },
+    { at: 4, torn: 0, fsync: 'always', creates: false, recreates: 'once' },
+    { at: 5, torn: 0, fsync: 'always', creates: false, recreates: 'once' },
+    // Twice: the second DEL closes d's first new stream, which writes it early behind an undo
+    // intent (0); 1-7 are its writes and the directory moves, 8 the EXEC's own intent.
+    { at: 0, torn: 0, fsync: 'always', creates: false, recreates: 'twice' },
+    { at: 3, torn: 0, fsync: 'everysec', creates: false, recreates: 'twice' },
+    { at: 8, torn: 20, fsync: 'always', creates: false, recreates: 'twice' },
+    { at: 9, torn: 0, fsync: 'always', creates: false, recreates: 'twice' },
+    { at: 13, torn: 0, fsync: 'everysec', creates: false, recreates: 'twice' },
+    { at: 0, torn: 0, fsync: 'everysec', creates: true, recreates: 'once' },
   ];
-  it.each(cases.map((c) => ({ small: false, reads: false, drops: false, ...c })))(
-    'kill at $at ($torn bytes), $fsync, creates $creates, small $small, reads $reads, drops $drops',
+  const defaults = { small: false, reads: false, drops: false, recreates: 'no' } as const;
+  it.each(cases.map((c) => ({ ...defaults, ...c })))(
+    'kill at $at ($torn bytes), $fsync, creates $creates, small $small, reads $reads, ' +
+      'drops $drops, recreates $recreates',
     async (c) => {
       const { before, after } = await killInside(c);
       // Write 0 is the intent: a kill there (torn or not) leaves nothing of the EXEC; any
       // later one leaves an intent the restart finishes. With a read inside, the EXEC's own
-      // intent is write 2: a kill up to it is undone.
-      const none = c.at <= (c.reads ? 2 : 0);
+      // intent is write 2: a kill up to it is undone (write 8 when d is created again twice).
+      const none = c.at <= (c.reads ? 2 : c.recreates === 'twice' ? 8 : 0);
       expect(after).toEqual(none ? before : whole(before, c));
     },
   );
