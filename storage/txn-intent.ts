@@ -56,6 +56,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir } from './datadir';
 import { frameCrc } from './frame';
+import { TXN_INTENT_STALE_MAX_BYTES } from './limits';
 import type { Logger } from './errors';
 
 const MAGIC = 0x58;
@@ -195,6 +196,8 @@ export async function metaFingerprint(streamDir: string): Promise<Buffer | null>
 /** Writes intents for a write hold: one synchronous write each, at offset 0 of txn.0/txn.1. */
 export class IntentFile {
   private readonly fds: number[] = [];
+  /** The length of each file (the longest intent written to it since it was emptied). */
+  private readonly sizes = [0, 0];
   private seq = 0;
 
   constructor(
@@ -214,6 +217,7 @@ export class IntentFile {
       this.fds.push(fd);
       fs.fsyncSync(fd);
     }
+    this.sizes.fill(0);
     const dir = fs.openSync(this.root, 'r');
     try {
       fs.fsyncSync(dir);
@@ -233,6 +237,14 @@ export class IntentFile {
     const buf = encodeIntent(this.root, seq, parts);
     const fd = this.fds[seq % 2] as number;
     for (let off = 0; off < buf.length;) off += fs.writeSync(fd, buf, off, buf.length - off, off);
+    // After a large unit, the stale bytes behind the next intents go (the record before them
+    // is whole already, so a cut here can only shorten what means nothing).
+    let size = Math.max(this.sizes[seq % 2] as number, buf.length);
+    if (size > buf.length + TXN_INTENT_STALE_MAX_BYTES) {
+      fs.ftruncateSync(fd, buf.length);
+      size = buf.length;
+    }
+    this.sizes[seq % 2] = size;
     if (this.sync) fs.fdatasyncSync(fd);
   }
 

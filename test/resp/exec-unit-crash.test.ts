@@ -12,6 +12,7 @@ import { plain } from './fixture';
 const PRELOAD = path.join(import.meta.dirname, '..', 'fixtures', 'kill-in-unit.mjs');
 const SMALL_SEGMENT_BYTES = 4096;
 const FILLER = 'x'.repeat(100);
+const BIG = 'y'.repeat(1024 * 1024);
 
 async function valuesOf(c: RespClient): Promise<string[][]> {
   const ids = async (key: string) =>
@@ -28,6 +29,8 @@ interface Case {
   readonly creates: boolean;
   /** Segments this small, and s's first one full: the EXEC's XADD would roll it. */
   readonly small?: boolean;
+  /** s's XADDs carry 1 MB each, 6 MB in all (over the 4 MB units used to be limited to). */
+  readonly big?: boolean;
   /** The EXEC reads s after writing it (so s is written early, behind an undo intent). */
   readonly reads?: boolean;
   /** The EXEC deletes stream d (its directory goes at the EXEC's end). */
@@ -58,7 +61,9 @@ async function killInside(c: Case): Promise<{ before: string[][]; after: string[
     if (c.drops || (c.recreates ?? 'no') !== 'no') await client.call('XADD', 'd', '1-1', 'n', '1');
     const before = await valuesOf(client);
     void client.call('MULTI').catch(() => {});
-    for (const id of execIds(c)) void client.call('XADD', 's', id, 'n', FILLER).catch(() => {});
+    for (const id of execIds(c)) {
+      void client.call('XADD', 's', id, 'n', c.big ? BIG : FILLER).catch(() => {});
+    }
     if (c.reads) void client.call('XRANGE', 's', '-', '+').catch(() => {});
     if (c.drops) void client.call('DEL', 'd').catch(() => {});
     for (let i = 0; i < { no: 0, once: 1, twice: 2 }[c.recreates ?? 'no']; i++) {
@@ -84,7 +89,7 @@ async function killInside(c: Case): Promise<{ before: string[][]; after: string[
 
 /** s's IDs in the EXEC: with small segments, more than a segment's worth (it would roll). */
 function execIds(c: Case): string[] {
-  const n = c.small ? Math.ceil((2 * SMALL_SEGMENT_BYTES) / FILLER.length) : 1;
+  const n = c.big ? 6 : c.small ? Math.ceil((2 * SMALL_SEGMENT_BYTES) / FILLER.length) : 1;
   return Array.from({ length: n }, (_, i) => `2-${i + 1}`);
 }
 
@@ -138,11 +143,21 @@ describe('EXEC as one unit across kill -9 inside its writes', () => {
     { at: 9, torn: 0, fsync: 'always', creates: false, recreates: 'twice' },
     { at: 13, torn: 0, fsync: 'everysec', creates: false, recreates: 'twice' },
     { at: 0, torn: 0, fsync: 'everysec', creates: true, recreates: 'once' },
+    // 6 MB in one EXEC: 0 the intent, 1 s's part, 2 t's, 3 the journal's.
+    { at: 0, torn: 4096, fsync: 'always', creates: false, big: true },
+    { at: 1, torn: 3_000_000, fsync: 'always', creates: false, big: true },
+    { at: 2, torn: 0, fsync: 'everysec', creates: false, big: true },
   ];
-  const defaults = { small: false, reads: false, drops: false, recreates: 'no' } as const;
+  const defaults = {
+    small: false,
+    big: false,
+    reads: false,
+    drops: false,
+    recreates: 'no',
+  } as const;
   it.each(cases.map((c) => ({ ...defaults, ...c })))(
-    'kill at $at ($torn bytes), $fsync, creates $creates, small $small, reads $reads, ' +
-      'drops $drops, recreates $recreates',
+    'kill at $at ($torn bytes), $fsync, creates $creates, small $small, big $big, ' +
+      'reads $reads, drops $drops, recreates $recreates',
     async (c) => {
       const { before, after } = await killInside(c);
       // Write 0 is the intent: a kill there (torn or not) leaves nothing of the EXEC; any

@@ -89,6 +89,25 @@ describe('intent record', () => {
     expect(got?.seq).toBe(3);
     expect(got?.parts.map((p) => p.bytes.toString())).toEqual(['xy']);
   });
+
+  it("a large intent's stale bytes are cut once a much shorter one follows it", async () => {
+    const { file } = await stream('k-01', '');
+    const identity = (await metaFingerprint(path.dirname(file))) as Buffer;
+    const intent = new IntentFile(root, false);
+    const part = (n: number) => [{ file, identity, offset: 0, bytes: Buffer.alloc(n, 7) }];
+    intent.write(part(3 * 1024 * 1024)); // txn.1
+    intent.write([]); // txn.0
+    intent.write(part(600 * 1024)); // txn.1: 2.4 MB left stale behind it: cut
+    const cut = (await fs.stat(txn(1))).size;
+    expect(cut).toBeLessThan(601 * 1024);
+    intent.write([]);
+    intent.write(part(10)); // txn.1: less than 1 MB stale behind it: kept as it is
+    intent.close();
+    expect((await fs.stat(txn(1))).size).toBe(cut);
+    const got = decodeIntent(root, await fs.readFile(txn(1)));
+    expect(got?.seq).toBe(5);
+    expect(got?.parts.map((p) => p.bytes.length)).toEqual([10]);
+  });
 });
 
 describe('finishIntent', () => {
