@@ -29,6 +29,14 @@
 //   - otherwise (the old value at the new key is still there, or `meta.next` is torn): remove
 //     `meta.next`: the stream keeps its old key
 // A torn `meta.next.tmp` is a TEMP_FILE, removed by stream recovery.
+// Inside a MULTI/EXEC the rename is part of the unit (write-hold.ts): `meta.unit` (the new key)
+// is written instead of `meta.next`, the directory moved as in step 3, and `meta` left as it
+// was until the unit ends, when `meta.unit` is renamed over it (the unit's intent names the
+// directory, so a crash after the intent finishes it: txn-intent.ts, PART_RENAMED). A start
+// that still finds a `meta.unit` (after the intent is finished) undoes the rename
+// (UNIT_RENAME_UNDONE): each such directory is first moved to `.txu-<name>-<rand>`, then each
+// goes back to the directory of the key in its `meta`, replacing what the unit had created there,
+// and `meta.unit` is removed. This happens before the `.txd-` directories are put back.
 // A `replaced` file (one byte, 1) marks a stream a list is being renamed onto: see
 // markReplaced. Both files are written atomically (a temporary file renamed into place).
 import assert from 'node:assert';
@@ -53,7 +61,15 @@ import { recoverStream, type OnCorruption, type RecoveryReport } from './recover
 import { SegmentFiles, segmentFileName } from './segment';
 import { StreamLog, type FsyncPolicy, type StreamExtension } from './stream-log';
 import type { WriteHold } from './write-hold';
-import { asideName, finishIntent, IntentFile, metaFingerprint, renameAsideNow } from './txn-intent';
+import {
+  asideName,
+  finishIntent,
+  finishUnitRename,
+  IntentFile,
+  META_UNIT,
+  metaFingerprint,
+  renameAsideNow,
+} from './txn-intent';
 
 /** The new key of a stream being renamed, beside `meta` (see the top). */
 const META_NEXT = 'meta.next';
@@ -61,6 +77,8 @@ const META_NEXT = 'meta.next';
 const REPLACED = 'replaced';
 /** A stream directory a MULTI/EXEC dropped and moved aside (see the top). */
 const HELD_DROP_PREFIX = '.txd-';
+/** A stream directory a MULTI/EXEC renamed, on its way back to its old key (see the top). */
+const UNIT_RENAME_PREFIX = '.txu-';
 
 async function exists(file: string): Promise<boolean> {
   return fs.stat(file).then(
@@ -137,6 +155,7 @@ export class Store {
 
   private async recoverAll(): Promise<void> {
     const dir = this.dataDir.streamsDir;
+    await this.undoUnitRenames(dir);
     for (const n of await fs.readdir(dir)) {
       if (n.startsWith(HELD_DROP_PREFIX)) await this.restoreHeldDrop(path.join(dir, n));
     }
@@ -163,6 +182,47 @@ export class Store {
       }
       this.options.onProgress?.(++done, live.length);
     }
+  }
+
+  /** Renames made inside an EXEC that a crash cut off before its intent (see the top). */
+  private async undoUnitRenames(streams: string): Promise<void> {
+    for (const n of await fs.readdir(streams)) {
+      if (n.startsWith('.') || !(await exists(path.join(streams, n, META_UNIT)))) continue;
+      await fs.rename(path.join(streams, n), path.join(streams, asideName(UNIT_RENAME_PREFIX, n)));
+    }
+    await fsyncDir(streams);
+    for (const n of await fs.readdir(streams)) {
+      if (n.startsWith(UNIT_RENAME_PREFIX)) await this.undoUnitRename(path.join(streams, n));
+    }
+    await fsyncDir(streams);
+  }
+
+  /** One stream directory of undoUnitRenames, moved aside: back to the key in its meta. */
+  private async undoUnitRename(moving: string): Promise<void> {
+    const streams = path.dirname(moving);
+    const key = decodeMeta(
+      await fs.readFile(path.join(moving, 'meta')).catch(() => Buffer.alloc(0)),
+    );
+    if (!key) {
+      const err = new CorruptionError(path.join(moving, 'meta'), 0, 'missing or bad meta file');
+      if ((this.options.onCorruption ?? 'refuse') === 'refuse') throw err;
+      const corrupt = path.join(streams, asideName('.corrupt-', moving));
+      await fs.rename(moving, corrupt);
+      this.logger.error('recovery: stream directory without a valid meta moved aside', {
+        dir: moving,
+        aside: corrupt,
+      });
+      return;
+    }
+    const home = path.join(streams, streamDirName(key));
+    this.logger.warn('recovery: UNIT_RENAME_UNDONE (renamed by an EXEC that did not complete)', {
+      dir: path.basename(home),
+    });
+    // What is there was created by that EXEC: a new stream none of whose writes count.
+    if (await exists(home)) await fs.rm(renameAsideNow(home), { recursive: true, force: true });
+    await fs.rename(moving, home);
+    await fs.rm(path.join(home, META_UNIT), { force: true });
+    await fsyncDir(home);
   }
 
   /**
@@ -196,6 +256,9 @@ export class Store {
     // What is there was created by that EXEC: a new stream none of whose writes count.
     if (await exists(home)) await fs.rm(renameAsideNow(home), { recursive: true, force: true });
     await fs.rename(aside, home);
+    // Renamed inside that EXEC before it was dropped: the rename is undone with it.
+    await fs.rm(path.join(home, META_UNIT), { force: true });
+    await fsyncDir(home);
     await fsyncDir(streams);
   }
 
@@ -204,7 +267,11 @@ export class Store {
     if (await exists(path.join(dir, REPLACED))) {
       this.replaced.add(path.basename(dir));
     }
-    const key = decodeMeta(await fs.readFile(path.join(dir, 'meta')).catch(() => Buffer.alloc(0)));
+    // Renamed inside the running EXEC: its key is the one it has once the EXEC is whole.
+    const metaFile = (await exists(path.join(dir, META_UNIT))) ? META_UNIT : 'meta';
+    const key = decodeMeta(
+      await fs.readFile(path.join(dir, metaFile)).catch(() => Buffer.alloc(0)),
+    );
     if (!key || streamDirName(key) !== path.basename(dir)) {
       const err = new CorruptionError(path.join(dir, 'meta'), 0, 'missing or bad stream meta file');
       if ((this.options.onCorruption ?? 'refuse') === 'refuse') throw err;
@@ -347,6 +414,7 @@ export class Store {
     await this.closeLog(log);
     const streams = this.dataDir.streamsDir;
     const target = path.join(streams, streamDirName(newKey));
+    if (this.options.writeHold?.held) return this.renameInUnit(log, newKey, target, clearTarget);
     await writeFileAtomic(path.join(log.dir, META_NEXT), encodeMeta(newKey));
     if (clearTarget) await clearTarget();
     // Dropped earlier in this EXEC: gone now (a RENAME inside an EXEC is not covered by its
@@ -361,6 +429,34 @@ export class Store {
     const reopened = await this.recoverOne(target);
     if (!reopened) throw new StorageError('WRITE_FAILED', 'renamed stream could not be opened');
     this.logs.set(newId, reopened);
+    return reopened;
+  }
+
+  /** rename() inside a MULTI/EXEC: part of the unit (see the top). */
+  private async renameInUnit(
+    log: StreamLog,
+    newKey: Buffer,
+    target: string,
+    clearTarget?: () => Promise<void>,
+  ): Promise<StreamLog> {
+    const hold = this.options.writeHold as WriteHold;
+    // The meta it had before the unit, kept as it is until the unit ends.
+    const identity = await metaFingerprint(log.dir);
+    if (identity === null) throw new StorageError('WRITE_FAILED', 'stream meta unreadable');
+    await writeFileAtomic(path.join(log.dir, META_UNIT), encodeMeta(newKey));
+    if (clearTarget) await clearTarget();
+    await this.makeRoom(target);
+    assert(!this.logs.has(newKey.toString('latin1')), `stream still open at ${target}`);
+    assert(!(await exists(target)), `stream directory ${target} exists`);
+    await fs.rename(log.dir, target);
+    await fsyncDir(this.dataDir.streamsDir);
+    const reopened = await this.recoverOne(target);
+    if (!reopened) throw new StorageError('WRITE_FAILED', 'renamed stream could not be opened');
+    this.logs.set(newKey.toString('latin1'), reopened);
+    if (this.born.unit === hold.unit && this.born.dirs.delete(log.dir)) this.born.dirs.add(target);
+    hold.noteRename(log.dir, target, identity, () => {
+      if (finishUnitRename(target)) reopened.refreshIdentity();
+    });
     return reopened;
   }
 

@@ -34,7 +34,7 @@ import {
 } from './records';
 import { Segment, type SegmentFiles } from './segment';
 import { partFrom, type HeldLog, type HeldPart, type WriteHold } from './write-hold';
-import { metaFingerprint } from './txn-intent';
+import { metaFingerprint, metaFingerprintNow } from './txn-intent';
 import type { Io } from './io';
 import { encodeCheckpoint, type CheckpointBody, type CheckpointSegment } from './checkpoint';
 import { planTrim, type TrimSpec } from './trim';
@@ -653,6 +653,11 @@ export class StreamLog implements HeldLog {
 
   private async fingerprint(): Promise<Buffer | null> {
     return (this.identity ??= await metaFingerprint(this.dir));
+  }
+
+  /** The stream's `meta` was replaced (a rename inside a unit took effect): read it again. */
+  refreshIdentity(): void {
+    this.identity = metaFingerprintNow(this.dir);
   }
 
   async quiet(fromSeq: number): Promise<void> {

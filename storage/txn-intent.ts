@@ -9,20 +9,23 @@
 //
 // Intents go to the two files in turn, so a torn one never destroys the one before it (which
 // may be the undo intent of the unit whose intent tore). Both are emptied, durably, at open.
-// Layout of each, little-endian, version 1 (one record from offset 0, rewritten in place, so
-// bytes after `len` are a longer earlier intent's and mean nothing):
+// Layout of each, little-endian, version 2 (one record from offset 0, rewritten in place, so
+// bytes after `len` are a longer earlier intent's and mean nothing; version 1, without action
+// 4, is read too):
 //   off size field
 //   0   4    len      u32  bytes of the record
 //   4   4    crc      u32  zlib.crc32 of bytes [0,4) then [8,len) (frame.ts frameCrc)
 //   8   1    magic    u8   0x58 ('X')
-//   9   1    version  u8   1
+//   9   1    version  u8   2
 //   10  2    parts    u16  number of parts (0: a cleared intent, nothing to do)
 //   12  4    seq      u32  1, 2, 3... since open: the valid file with the later one counts
 //   16  ...  parts    each:
 //     u8 action   | 1 redo: the file holds exactly `bytes` at `offset` once the unit is
 //                   written (and held the same bytes' prefix up to its end before);
 //                   2 undo: the file held nothing after `offset` before the unit (no bytes);
-//                   3 drop: the path is a stream directory the unit drops (no bytes)
+//                   3 drop: the path is a stream directory the unit drops (no bytes);
+//                   4 rename: the path is a stream directory the unit renamed, holding
+//                   `meta.unit`, the key it has once the unit is whole (no bytes)
 //     u16 pathLen | path (UTF-8, relative to the data directory: a segment or a journal part)
 //     u16 idLen   | identity (a stream's meta fingerprint, see metaFingerprint; empty for the
 //                   journal): the file must still belong to the stream that wrote the intent
@@ -45,6 +48,9 @@
 //   PART_UNDONE     undo: the file goes on after the offset: cut back there and fdatasync'd
 //   PART_DROPPED    drop: the directory is still there: renamed aside (`.del-`, which stream
 //                   recovery then removes: PENDING_DELETE)
+//   PART_RENAMED    rename: the directory still holds `meta.unit`: it becomes its `meta`
+//                   (a renamed stream a start finds holding `meta.unit` after this, its unit
+//                   incomplete, goes back to its old key: store.ts, UNIT_RENAME_UNDONE)
 //   PART_GONE       the file, or the stream, is gone or is another incarnation (dropped and
 //                   created again, renamed): the part was written, then superseded
 //   PART_MISMATCH   anything else (bytes differ, the file ends before the offset): left as it
@@ -60,11 +66,15 @@ import { TXN_INTENT_STALE_MAX_BYTES } from './limits';
 import type { Logger } from './errors';
 
 const MAGIC = 0x58;
-const VERSION = 1;
+const VERSION = 2;
+const VERSIONS_READ = [1, 2];
 const HEADER_BYTES = 16;
 const ACTION_REDO = 1;
 const ACTION_UNDO = 2;
 const ACTION_DROP = 3;
+const ACTION_RENAME = 4;
+/** In a stream directory renamed inside a unit: its key once the unit is whole (see above). */
+export const META_UNIT = 'meta.unit';
 export const INTENT_FILES = ['txn.0', 'txn.1'] as const;
 
 export interface IntentPart {
@@ -78,6 +88,8 @@ export interface IntentPart {
   readonly undo?: boolean;
   /** Not a file but a stream directory the unit drops (DEL): it goes. */
   readonly drop?: boolean;
+  /** Not a file but a stream directory the unit renamed: its `meta.unit` becomes its meta. */
+  readonly rename?: boolean;
 }
 
 /**
@@ -106,6 +118,44 @@ export function renameAsideNow(dir: string, prefix = '.del-'): string {
 export const asideName = (prefix: string, dir: string): string =>
   `${prefix}${path.basename(dir).slice(0, 40)}-${randomBytes(6).toString('hex')}`;
 
+const actionOf = (p: IntentPart): number =>
+  p.rename ? ACTION_RENAME : p.drop ? ACTION_DROP : p.undo ? ACTION_UNDO : ACTION_REDO;
+
+/**
+ * A stream directory renamed inside a unit takes its new key for good: `meta.unit` is renamed
+ * over `meta` and the directory fsync'd, now. False when it holds no `meta.unit` (done already).
+ */
+export function finishUnitRename(dir: string): boolean {
+  try {
+    fs.renameSync(path.join(dir, META_UNIT), path.join(dir, 'meta'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  fsyncDirNow(dir);
+  return true;
+}
+
+/** fsyncDir, done before returning. */
+export function fsyncDirNow(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** metaFingerprint, done before returning. */
+export function metaFingerprintNow(streamDir: string): Buffer | null {
+  const file = path.join(streamDir, 'meta');
+  try {
+    return fingerprintOf(fs.statSync(file, { bigint: true }), fs.readFileSync(file));
+  } catch {
+    return null;
+  }
+}
+
 export interface Intent {
   readonly seq: number;
   readonly parts: readonly IntentPart[];
@@ -128,7 +178,7 @@ export function encodeIntent(root: string, seq: number, parts: readonly IntentPa
   let off = HEADER_BYTES;
   parts.forEach((p, i) => {
     const name = paths[i] as Buffer;
-    off = buf.writeUInt8(p.drop ? ACTION_DROP : p.undo ? ACTION_UNDO : ACTION_REDO, off);
+    off = buf.writeUInt8(actionOf(p), off);
     off = buf.writeUInt16LE(name.length, off);
     off += name.copy(buf, off);
     off = buf.writeUInt16LE(p.identity.length, off);
@@ -147,7 +197,7 @@ export function decodeIntent(root: string, buf: Buffer): Intent | null {
   if (buf.length < HEADER_BYTES) return null;
   const len = buf.readUInt32LE(0);
   if (len < HEADER_BYTES || len > buf.length) return null;
-  if (buf[8] !== MAGIC || buf[9] !== VERSION) return null;
+  if (buf[8] !== MAGIC || !VERSIONS_READ.includes(buf[9] as number)) return null;
   if (frameCrc(buf, 0, len) !== buf.readUInt32LE(4)) return null;
   const parts: IntentPart[] = [];
   let off = HEADER_BYTES;
@@ -160,14 +210,17 @@ export function decodeIntent(root: string, buf: Buffer): Intent | null {
   try {
     for (let i = buf.readUInt16LE(10); i > 0; i--) {
       const action = take(1)[0];
-      if (action !== ACTION_REDO && action !== ACTION_UNDO && action !== ACTION_DROP) return null;
+      if (action === undefined || action < ACTION_REDO || action > ACTION_RENAME) return null;
+      if (action === ACTION_RENAME && buf[9] === 1) return null;
       const name = take(take(2).readUInt16LE(0)).toString('utf8');
       const identity = Buffer.from(take(take(2).readUInt16LE(0)));
       const offset = Number(take(8).readBigUInt64LE(0));
       const bytes = take(take(4).readUInt32LE(0));
       const part = { file: path.join(root, name), identity, offset, bytes };
-      if (action === ACTION_REDO) parts.push(part);
-      else parts.push(action === ACTION_UNDO ? { ...part, undo: true } : { ...part, drop: true });
+      const flag = { [ACTION_UNDO]: 'undo', [ACTION_DROP]: 'drop', [ACTION_RENAME]: 'rename' }[
+        action
+      ];
+      parts.push(flag ? { ...part, [flag]: true } : part);
     }
   } catch {
     return null;
@@ -185,7 +238,12 @@ export async function metaFingerprint(streamDir: string): Promise<Buffer | null>
   const file = path.join(streamDir, 'meta');
   const st = await fsp.stat(file, { bigint: true }).catch(() => null);
   const meta = await fsp.readFile(file).catch(() => null);
-  if (st === null || meta === null || meta.length < 16) return null;
+  if (st === null || meta === null) return null;
+  return fingerprintOf(st, meta);
+}
+
+function fingerprintOf(st: fs.BigIntStats, meta: Buffer): Buffer | null {
+  if (meta.length < 16) return null;
   const b = Buffer.alloc(20);
   b.writeBigUInt64LE(st.ino, 0);
   b.writeBigUInt64LE(st.mtimeNs, 8);
@@ -254,7 +312,13 @@ export class IntentFile {
 }
 
 export type PartOutcome =
-  'PART_APPLIED' | 'PART_REDONE' | 'PART_UNDONE' | 'PART_DROPPED' | 'PART_GONE' | 'PART_MISMATCH';
+  | 'PART_APPLIED'
+  | 'PART_REDONE'
+  | 'PART_UNDONE'
+  | 'PART_DROPPED'
+  | 'PART_RENAMED'
+  | 'PART_GONE'
+  | 'PART_MISMATCH';
 
 /**
  * Finishes the unit the last intent describes (see the decision table at the top); run at
@@ -287,6 +351,11 @@ export async function finishIntent(root: string, logger: Logger): Promise<PartOu
 }
 
 async function finishPart(part: IntentPart): Promise<PartOutcome> {
+  if (part.rename) {
+    const now = await metaFingerprint(part.file);
+    if (now === null || !now.equals(part.identity)) return 'PART_GONE';
+    return finishUnitRename(part.file) ? 'PART_RENAMED' : 'PART_GONE';
+  }
   if (part.drop) {
     const now = await metaFingerprint(part.file);
     if (now === null || !now.equals(part.identity)) return 'PART_GONE';

@@ -31,9 +31,13 @@
 // (store.ts), which the intent names: a start that finds it there (the unit never wrote its
 // intent) puts it back and removes what the unit had created at its key.
 //
+// A stream the unit renames moves to its new directory at once, keeping the `meta` it had and
+// holding its new key in `meta.unit`; the intent names it, and as the unit ends `meta.unit`
+// becomes its meta. A start that finds a `meta.unit` (the unit never wrote its intent) moves
+// the stream back to its old key (store.ts, UNIT_RENAME_UNDONE).
+//
 // Not covered, and written as before (each log on its own, in order): a unit one of whose logs
-// cannot hand over what it holds (a closed or failed log, a part over TXN_INTENT_MAX_BYTES) and
-// streams renamed inside the unit.
+// cannot hand over what it holds (a closed or failed log, a part over TXN_INTENT_MAX_BYTES).
 import assert from 'node:assert';
 import fs from 'node:fs';
 import { TXN_INTENT_MAX_BYTES } from './limits';
@@ -93,6 +97,8 @@ export class WriteHold {
   private broken = false;
   /** Stream directories the unit dropped, to go at its end, and how. */
   private readonly drops: Array<{ part: IntentPart; run: () => Promise<void> }> = [];
+  /** Stream directories the unit renamed (by where they are now), and how each takes its key. */
+  private readonly renames = new Map<string, { part: IntentPart; finish: () => void }>();
   private intent: IntentFile | null = null;
 
   /** Units begun so far (the outermost hold() of each). */
@@ -166,6 +172,18 @@ export class WriteHold {
     this.drops[i] = { part: { ...part, file: to }, run };
   }
 
+  /**
+   * The unit renamed a stream, whose directory moved from `from` to `dir` and holds `meta.unit`
+   * (its new key) beside the `meta` it had before the unit (`identity`): the intent names it, and
+   * `finish` makes the key its own as the unit ends.
+   */
+  noteRename(from: string, dir: string, identity: Buffer, finish: () => void): void {
+    const earlier = this.renames.get(from);
+    this.renames.delete(from);
+    const part = { file: dir, identity: earlier?.part.identity ?? identity, offset: 0 };
+    this.renames.set(dir, { part: { ...part, bytes: EMPTY, rename: true }, finish });
+  }
+
   /** Ends one hold; the last one schedules every deferred write (see commit for a unit's). */
   release(): void {
     if (this.depth === 0) return;
@@ -175,7 +193,16 @@ export class WriteHold {
     if (this.undo.size > 0) this.writeIntent([]);
     this.undo.clear();
     this.broken = false;
-    // Dropped streams go now (at once, after the unit's writes when it committed).
+    // Renamed streams take their keys, and dropped ones go, now (after the unit's writes when
+    // it committed), before anything after the unit can write an intent not naming them.
+    for (const { finish } of this.renames.values()) {
+      try {
+        finish();
+      } catch {
+        // a broken disk: the stream's next write reports it
+      }
+    }
+    this.renames.clear();
     for (const { run } of this.drops.splice(0)) void run().catch(() => {});
     this.bypassed.clear();
     this.touched.clear();
@@ -211,10 +238,19 @@ export class WriteHold {
       }
       const bytes = parts.reduce((n, p) => n + p.bytes.length, 0);
       const spans =
-        parts.length > 1 || (parts[0]?.frames ?? 0) > 1 || this.undo.size > 0 || this.drops.length;
+        parts.length > 1 ||
+        (parts[0]?.frames ?? 0) > 1 ||
+        this.undo.size > 0 ||
+        this.drops.length > 0 ||
+        this.renames.size > 0;
       whole &&= !this.broken && bytes <= TXN_INTENT_MAX_BYTES;
       // The redo intent replaces any undo one; a unit that cannot be whole clears it first.
-      if (spans) this.writeIntent(whole ? [...parts, ...this.drops.map((d) => d.part)] : []);
+      // Renames last: the parts of a renamed stream are checked against the meta it had.
+      const marks = [
+        ...this.drops.map((d) => d.part),
+        ...[...this.renames.values()].map((r) => r.part),
+      ];
+      if (spans) this.writeIntent(whole ? [...parts, ...marks] : []);
       this.undo.clear();
       for (const part of parts) part.write();
     } finally {

@@ -18,7 +18,7 @@ async function valuesOf(c: RespClient): Promise<string[][]> {
   const ids = async (key: string) =>
     (plain(await c.call('XRANGE', key, '-', '+')) as [string, string[]][]).map((e) => e[0]);
   const list = plain(await c.call('LRANGE', 'l', '0', '-1')) as string[];
-  return [await ids('s'), await ids('t'), list, await ids('d')];
+  return [await ids('s'), await ids('t'), list, await ids('d'), await ids('e')];
 }
 
 interface Case {
@@ -40,6 +40,8 @@ interface Case {
    * EXEC's end); `twice`: deletes and adds again a second time.
    */
   readonly recreates?: 'no' | 'once' | 'twice';
+  /** The EXEC renames stream d to e and adds to e. */
+  readonly renames?: boolean;
 }
 
 async function killInside(c: Case): Promise<{ before: string[][]; after: string[][] }> {
@@ -58,7 +60,8 @@ async function killInside(c: Case): Promise<{ before: string[][]; after: string[
       for (const key of ['s', 't']) await client.call('XADD', key, '1-1', 'n', '1');
       await client.call('RPUSH', 'l', '1');
     }
-    if (c.drops || (c.recreates ?? 'no') !== 'no') await client.call('XADD', 'd', '1-1', 'n', '1');
+    if (c.drops || c.renames || (c.recreates ?? 'no') !== 'no')
+      await client.call('XADD', 'd', '1-1', 'n', '1');
     const before = await valuesOf(client);
     void client.call('MULTI').catch(() => {});
     for (const id of execIds(c)) {
@@ -69,6 +72,10 @@ async function killInside(c: Case): Promise<{ before: string[][]; after: string[
     for (let i = 0; i < { no: 0, once: 1, twice: 2 }[c.recreates ?? 'no']; i++) {
       void client.call('DEL', 'd').catch(() => {});
       void client.call('XADD', 'd', `5-${i + 1}`, 'n', '5').catch(() => {});
+    }
+    if (c.renames) {
+      void client.call('RENAME', 'd', 'e').catch(() => {});
+      void client.call('XADD', 'e', '6-1', 'n', '6').catch(() => {});
     }
     void client.call('XADD', 't', '2-1', 'n', '2').catch(() => {});
     void client.call('RPUSH', 'l', '2').catch(() => {});
@@ -97,7 +104,10 @@ const whole = (before: string[][], c: Case) => [
   [...(before[0] ?? []), ...execIds(c)],
   [...(before[1] ?? []), '2-1'],
   [...(before[2] ?? []), '2'],
-  c.drops ? [] : { no: before[3] ?? [], once: ['5-1'], twice: ['5-2'] }[c.recreates ?? 'no'],
+  c.drops || c.renames
+    ? []
+    : { no: before[3] ?? [], once: ['5-1'], twice: ['5-2'] }[c.recreates ?? 'no'],
+  c.renames ? [...(before[3] ?? []), '6-1'] : [],
 ];
 
 describe('EXEC as one unit across kill -9 inside its writes', () => {
@@ -147,6 +157,14 @@ describe('EXEC as one unit across kill -9 inside its writes', () => {
     { at: 0, torn: 4096, fsync: 'always', creates: false, big: true },
     { at: 1, torn: 3_000_000, fsync: 'always', creates: false, big: true },
     { at: 2, torn: 0, fsync: 'everysec', creates: false, big: true },
+    // With RENAME d e and XADD e inside: d's directory moves to e's at once (its new key in
+    // meta.unit); 0 the intent (a kill there moves it back at the restart), 1-4 the parts (s,
+    // e, t, the journal), 5 meta.unit becoming e's meta.
+    { at: 0, torn: 0, fsync: 'always', creates: false, renames: true },
+    { at: 0, torn: 25, fsync: 'everysec', creates: false, renames: true },
+    { at: 2, torn: 0, fsync: 'always', creates: false, renames: true },
+    { at: 4, torn: 10, fsync: 'everysec', creates: false, renames: true },
+    { at: 5, torn: 0, fsync: 'always', creates: false, renames: true },
   ];
   const defaults = {
     small: false,
@@ -154,10 +172,11 @@ describe('EXEC as one unit across kill -9 inside its writes', () => {
     reads: false,
     drops: false,
     recreates: 'no',
+    renames: false,
   } as const;
   it.each(cases.map((c) => ({ ...defaults, ...c })))(
     'kill at $at ($torn bytes), $fsync, creates $creates, small $small, big $big, ' +
-      'reads $reads, drops $drops, recreates $recreates',
+      'reads $reads, drops $drops, recreates $recreates, renames $renames',
     async (c) => {
       const { before, after } = await killInside(c);
       // Write 0 is the intent: a kill there (torn or not) leaves nothing of the EXEC; any
@@ -210,11 +229,11 @@ describe('FLUSHALL as one unit across kill -9 inside its writes', () => {
   ] as const;
   it.each(cases)('kill at $at, $fsync: every key is there, or none', async ({ at, fsync }) => {
     const { before, after, size } = await killInFlush(at, fsync);
-    expect(before).toEqual([['1-1'], ['1-1'], ['1', '2'], ['1-1']]);
+    expect(before).toEqual([['1-1'], ['1-1'], ['1', '2'], ['1-1'], []]);
     if (at === 0) {
       expect(after).toEqual(before);
     } else {
-      expect(after).toEqual([[], [], [], []]);
+      expect(after).toEqual([[], [], [], [], []]);
       expect(size).toEqual({ t: 'int', v: 0 });
     }
   });

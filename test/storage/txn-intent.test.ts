@@ -12,8 +12,10 @@ import {
   IntentFile,
   metaFingerprint,
   INTENT_FILES,
+  META_UNIT,
   type IntentPart,
 } from '../../storage/txn-intent';
+import { frameCrc } from '../../storage/frame';
 import { silentLogger } from '../../storage/errors';
 import { encodeMeta } from '../../storage/meta';
 
@@ -229,5 +231,36 @@ describe('finishIntent: a stream directory the unit dropped', () => {
     await stream('k-01', 'new');
     expect(await finishIntent(root, silentLogger)).toEqual(['PART_GONE']);
     expect(await fs.readdir(path.join(root, 'streams'))).toContain('k-01');
+  });
+});
+
+describe('finishIntent: a stream directory the unit renamed', () => {
+  it('PART_RENAMED: one holding meta.unit takes it as its meta; done already, gone', async () => {
+    const { dir } = await stream('k-02', 'head');
+    const identity = (await metaFingerprint(dir)) as Buffer;
+    await fs.writeFile(path.join(dir, META_UNIT), encodeMeta(b('k-02')));
+    const rename = { file: dir, identity, offset: 0, bytes: b(''), rename: true };
+    await writeIntent([rename]);
+    const [got] = decodeIntent(root, await fs.readFile(txn(1)))?.parts ?? [];
+    expect(got?.rename).toBe(true);
+    expect(await finishIntent(root, silentLogger)).toEqual(['PART_RENAMED']);
+    expect(await fs.readdir(dir)).not.toContain(META_UNIT);
+    // Its meta is another file now (another fingerprint): the same intent again does nothing.
+    expect(await finishIntent(root, silentLogger)).toEqual(['PART_GONE']);
+  });
+
+  it('an intent of version 1 (before renames) is still read', async () => {
+    const { file } = await stream('k-01', 'head');
+    const identity = (await metaFingerprint(path.dirname(file))) as Buffer;
+    const v2 = encodeIntent(root, 7, [{ file, identity, offset: 4, bytes: b('+x') }]);
+    v2[9] = 1;
+    v2.writeUInt32LE(frameCrc(v2, 0, v2.length), 4);
+    expect(decodeIntent(root, v2)?.parts.map((p) => p.bytes.toString())).toEqual(['+x']);
+    const renamed = encodeIntent(root, 8, [
+      { file, identity, offset: 0, bytes: b(''), rename: true },
+    ]);
+    renamed[9] = 1;
+    renamed.writeUInt32LE(frameCrc(renamed, 0, renamed.length), 4);
+    expect(decodeIntent(root, renamed)).toBeNull();
   });
 });

@@ -1,8 +1,9 @@
-// A stream a unit (MULTI/EXEC) drops and then creates again (storage/store.ts, `.txd-`): its old
-// directory moves aside at once, and the unit's intent names it there. A kill -9 is simulated by
+// Stream directories a unit (MULTI/EXEC) changes (storage/store.ts): one it drops and then
+// creates again moves aside at once (`.txd-`), one it renames moves at once keeping its old meta
+// (`meta.unit` holds the new key), and the unit's intent names both. A kill -9 is simulated by
 // copying the data directory (without its lock) at the moment of interest and opening the copy:
-// before the unit's intent the old stream comes back whole, and the copy holds nothing of what
-// the unit created; once the unit has ended, only the new stream is there.
+// before the unit's intent every stream comes back as it was, and the copy holds nothing of what
+// the unit created; once the unit has ended, only what it left is there.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { streamDirName } from '../../storage/datadir';
 import { CorruptionError } from '../../storage/errors';
 import { StreamId } from '../../storage/id';
 import { Store, type StoreOptions } from '../../storage/store';
+import { decodeIntent, INTENT_FILES, metaFingerprint } from '../../storage/txn-intent';
 import type { StreamLog } from '../../storage/stream-log';
 import { WriteHold } from '../../storage/write-hold';
 
@@ -125,5 +127,81 @@ describe('a stream dropped and created again inside a unit', () => {
     expect(left.filter((n) => n.startsWith('.corrupt-'))).toHaveLength(1);
     expect(left.some((n) => n.startsWith('.txd-'))).toBe(false);
     await moved.store.close();
+  });
+});
+
+async function withEntries(store: Store, key: Buffer, from: number, n: number): Promise<StreamLog> {
+  const log = await store.create(key);
+  for (let ms = from; ms < from + n; ms++) {
+    await log.append(() => [{ id: id(ms), fields: [b('n'), b('1')] }]);
+  }
+  return log;
+}
+
+const A = b('a');
+const B = b('b');
+const C = b('c');
+
+describe('a stream renamed inside a unit', () => {
+  it('a start before the unit is complete moves it back, through a chain of renames', async () => {
+    const { store, hold } = await open(path.join(tmp, 'data'));
+    await withEntries(store, A, 1, 3);
+    await withEntries(store, C, 50, 2);
+    hold.hold();
+    await store.rename(A, B);
+    // Onto C, which holds a stream: C's goes aside, to come back with A.
+    const moved = await store.rename(B, C, () => store.drop(C));
+    moved.appendNow(() => [{ id: id(60), fields: [b('n'), b('2')] }]);
+    // A again, created inside the unit: it goes when A comes back.
+    (await store.create(A)).appendNow(() => [{ id: id(70), fields: [b('n'), b('3')] }]);
+    const copy = await crashCopy();
+    hold.release();
+    await store.close();
+
+    const restarted = await open(copy);
+    expect(await ids(restarted.store.get(A))).toEqual([1, 2, 3]);
+    expect(restarted.store.get(B)).toBeUndefined();
+    expect(await ids(restarted.store.get(C))).toEqual([50, 51]);
+    expect(restarted.warnings.some((w) => w.includes('UNIT_RENAME_UNDONE'))).toBe(true);
+    expect(await dirs(copy)).toEqual([A, C].map(streamDirName).sort());
+    await restarted.store.close();
+  });
+
+  it('once the unit has ended it has its new key, and later intents name it so', async () => {
+    const { store, hold } = await open(path.join(tmp, 'data'));
+    await withEntries(store, A, 1, 3);
+    hold.hold();
+    const renamed = await store.rename(A, B);
+    renamed.appendNow(() => [{ id: id(10), fields: [b('n'), b('2')] }]);
+    await hold.prepare([]);
+    hold.commit();
+    const copy = await crashCopy();
+
+    // A second unit on B: its intent must carry the meta B has now, or a start would skip it.
+    hold.hold();
+    const t = await withEntries(store, C, 1, 1);
+    t.appendNow(() => [{ id: id(2), fields: [b('n'), b('1')] }]);
+    (store.get(B) as StreamLog).appendNow(() => [{ id: id(11), fields: [b('n'), b('3')] }]);
+    await hold.prepare([]);
+    hold.commit();
+    const intents = await Promise.all(
+      INTENT_FILES.map((f) => fs.readFile(path.join(tmp, 'data', f))),
+    );
+    const latest = intents
+      .map((buf) => decodeIntent(path.join(tmp, 'data'), buf))
+      .sort((x, y) => (y?.seq ?? 0) - (x?.seq ?? 0))[0];
+    const bDir = path.join(tmp, 'data', 'streams', streamDirName(B));
+    const bPart = latest?.parts.find((p) => path.dirname(p.file) === bDir);
+    expect(bPart?.identity).toEqual(await metaFingerprint(bDir));
+    await store.close();
+
+    const restarted = await open(copy);
+    expect(restarted.store.get(A)).toBeUndefined();
+    expect(await ids(restarted.store.get(B))).toEqual([1, 2, 3, 10]);
+    expect(restarted.warnings.some((w) => w.includes('UNIT_RENAME_UNDONE'))).toBe(false);
+    await restarted.store.close();
+    const closed = await open(path.join(tmp, 'data'));
+    expect(await ids(closed.store.get(B))).toEqual([1, 2, 3, 10, 11]);
+    await closed.store.close();
   });
 });
