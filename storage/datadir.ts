@@ -27,8 +27,9 @@
 // pid in it is alive. Opening checks an existing LOCK:
 //   - its pid is alive and is not this process: refuse (LOCKED). A pid reused by an unrelated
 //     process also refuses; the message names the file so an operator can remove it.
-//   - its pid is dead, or is this process's own pid while this process does not hold the root
-//     (a restarted container's pid 1): stale, left by kill -9; removed and taken.
+//   - its pid is dead (or, on Linux, a zombie: exited, not yet reaped by its parent), or is
+//     this process's own pid while this process does not hold the root (a restarted
+//     container's pid 1): stale, left by kill -9; removed and taken.
 //   - not a pid (a crash between create and write): taken once it has looked the same for
 //     LOCK_SETTLE_MS (or is older than that), so a lock being written right now is not stolen.
 //   A stale LOCK is removed only if it still has the inode and content that were judged stale,
@@ -383,11 +384,29 @@ function parsePid(content: string): number | null {
 function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: it exists but belongs to another user.
     return errnoCode(err) !== 'ESRCH';
   }
+  return !isZombie(pid);
+}
+
+/**
+ * Linux: a process that has exited (killed with SIGKILL, say) but that its parent has not yet
+ * waited for still answers kill(pid, 0); it holds no files any more, so its lock is stale. A
+ * test suite that kills a broker and restarts it at once meets this.
+ */
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return false; // no /proc (not Linux), or it has just gone: kill() decides next time
+  }
+  // "<pid> (<comm>) <state> ...": comm may hold spaces and parentheses; the state follows the
+  // last ")".
+  const state = stat.charAt(stat.lastIndexOf(')') + 2);
+  return state === 'Z' || state === 'X';
 }
 
 async function settleFormat(absRoot: string, events: DataDirEvent[]): Promise<void> {

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
+import { once } from 'node:events';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -200,6 +201,32 @@ describe('LOCK', () => {
     expect(dir.events[0]?.message).toContain(`pid ${child.pid}`);
     expect(await read('LOCK')).toBe(`${process.pid}\n`);
   });
+
+  it.runIf(process.platform === 'linux')(
+    'LOCK_STALE: a LOCK of a process that exited but is not reaped yet (a zombie) is taken',
+    async () => {
+      await (await open()).release();
+      // sh starts `sleep 0` in the background, prints its pid and becomes `sleep 30`, which
+      // never waits for it: once it has exited it stays a zombie.
+      const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      children.push(parent);
+      const [line] = (await once(parent.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
+      const pid = Number(line.toString().trim());
+      const zombie = async () => {
+        const stat = await fs.readFile(`/proc/${pid}/stat`, 'latin1').catch(() => '');
+        return stat.charAt(stat.lastIndexOf(')') + 2) === 'Z';
+      };
+      for (let i = 0; i < 200 && !(await zombie()); i++) await sleep(10);
+      expect(await zombie()).toBe(true);
+      expect(() => process.kill(pid, 0)).not.toThrow(); // it still answers, as a live one does
+      await fs.writeFile(path.join(root, 'LOCK'), `${pid}\n`);
+      const dir = await open();
+      expect(dir.events.map((e) => e.label)).toEqual(['LOCK_STALE']);
+      expect(await read('LOCK')).toBe(`${process.pid}\n`);
+    },
+  );
 
   it('LOCK_STALE: a LOCK with this pid that this process does not hold is taken', async () => {
     await fs.mkdir(root);
