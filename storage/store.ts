@@ -157,7 +157,9 @@ export class Store {
     const dir = this.dataDir.streamsDir;
     await this.undoUnitRenames(dir);
     for (const n of await fs.readdir(dir)) {
-      if (n.startsWith(HELD_DROP_PREFIX)) await this.restoreHeldDrop(path.join(dir, n));
+      if (!n.startsWith(HELD_DROP_PREFIX)) continue;
+      const label = 'HELD_DROP_RESTORED (an EXEC that dropped it did not complete)';
+      await this.putBack(path.join(dir, n), label);
     }
     const names = await fs.readdir(dir);
     const live = names.filter((n) => !n.startsWith('.'));
@@ -192,74 +194,46 @@ export class Store {
     }
     await fsyncDir(streams);
     for (const n of await fs.readdir(streams)) {
-      if (n.startsWith(UNIT_RENAME_PREFIX)) await this.undoUnitRename(path.join(streams, n));
+      if (!n.startsWith(UNIT_RENAME_PREFIX)) continue;
+      await this.putBack(
+        path.join(streams, n),
+        'UNIT_RENAME_UNDONE (renamed by an EXEC that did not complete)',
+      );
     }
     await fsyncDir(streams);
-  }
-
-  /** One stream directory of undoUnitRenames, moved aside: back to the key in its meta. */
-  private async undoUnitRename(moving: string): Promise<void> {
-    const streams = path.dirname(moving);
-    const key = decodeMeta(
-      await fs.readFile(path.join(moving, 'meta')).catch(() => Buffer.alloc(0)),
-    );
-    if (!key) {
-      const err = new CorruptionError(path.join(moving, 'meta'), 0, 'missing or bad meta file');
-      if ((this.options.onCorruption ?? 'refuse') === 'refuse') throw err;
-      const corrupt = path.join(streams, asideName('.corrupt-', moving));
-      await fs.rename(moving, corrupt);
-      this.logger.error('recovery: stream directory without a valid meta moved aside', {
-        dir: moving,
-        aside: corrupt,
-      });
-      return;
-    }
-    const home = path.join(streams, streamDirName(key));
-    this.logger.warn('recovery: UNIT_RENAME_UNDONE (renamed by an EXEC that did not complete)', {
-      dir: path.basename(home),
-    });
-    // What is there was created by that EXEC: a new stream none of whose writes count.
-    if (await exists(home)) await fs.rm(renameAsideNow(home), { recursive: true, force: true });
-    await fs.rename(moving, home);
-    await fs.rm(path.join(home, META_UNIT), { force: true });
-    await fsyncDir(home);
   }
 
   /**
-   * A stream an EXEC dropped and created again, left aside by a crash before the EXEC's intent
-   * (HELD_DROP_RESTORED, see the top): none of the EXEC happened, so it goes back to its place.
+   * A stream directory an EXEC that did not complete had moved (`.txu-` renamed by it, `.txd-`
+   * dropped by it; see the top) goes back to the key in its meta, replacing what the EXEC
+   * created there (a new stream none of whose writes count); `label` is logged.
    */
-  private async restoreHeldDrop(aside: string): Promise<void> {
+  private async putBack(moved: string, label: string): Promise<void> {
+    const streams = path.dirname(moved);
     const key = decodeMeta(
-      await fs.readFile(path.join(aside, 'meta')).catch(() => Buffer.alloc(0)),
+      await fs.readFile(path.join(moved, 'meta')).catch(() => Buffer.alloc(0)),
     );
-    const streams = path.dirname(aside);
-    if (!key) {
-      const err = new CorruptionError(
-        path.join(aside, 'meta'),
-        0,
-        'missing or bad stream meta file',
-      );
-      if ((this.options.onCorruption ?? 'refuse') === 'refuse') throw err;
-      const corrupt = path.join(streams, asideName('.corrupt-', aside));
-      await fs.rename(aside, corrupt);
-      this.logger.error('recovery: stream directory without a valid meta moved aside', {
-        dir: aside,
-        aside: corrupt,
-      });
-      return;
-    }
+    if (!key) return this.moveCorrupt(moved);
     const home = path.join(streams, streamDirName(key));
-    this.logger.warn('recovery: HELD_DROP_RESTORED (an EXEC that dropped it did not complete)', {
-      dir: path.basename(home),
-    });
-    // What is there was created by that EXEC: a new stream none of whose writes count.
+    this.logger.warn(`recovery: ${label}`, { dir: path.basename(home) });
     if (await exists(home)) await fs.rm(renameAsideNow(home), { recursive: true, force: true });
-    await fs.rename(aside, home);
-    // Renamed inside that EXEC before it was dropped: the rename is undone with it.
+    await fs.rename(moved, home);
+    // Renamed inside that EXEC (before it was dropped, for `.txd-`): undone with it.
     await fs.rm(path.join(home, META_UNIT), { force: true });
     await fsyncDir(home);
     await fsyncDir(streams);
+  }
+
+  /** A stream directory without a valid meta: refuses the start, or is moved aside. */
+  private async moveCorrupt(dir: string): Promise<void> {
+    const err = new CorruptionError(path.join(dir, 'meta'), 0, 'missing or bad stream meta file');
+    if ((this.options.onCorruption ?? 'refuse') === 'refuse') throw err;
+    const aside = path.join(path.dirname(dir), `.corrupt-${path.basename(dir)}-${Date.now()}`);
+    await fs.rename(dir, aside);
+    this.logger.error('recovery: stream directory without a valid meta moved aside', {
+      dir,
+      aside,
+    });
   }
 
   private async recoverOne(found: string): Promise<StreamLog | null> {
@@ -273,14 +247,7 @@ export class Store {
       await fs.readFile(path.join(dir, metaFile)).catch(() => Buffer.alloc(0)),
     );
     if (!key || streamDirName(key) !== path.basename(dir)) {
-      const err = new CorruptionError(path.join(dir, 'meta'), 0, 'missing or bad stream meta file');
-      if ((this.options.onCorruption ?? 'refuse') === 'refuse') throw err;
-      const aside = path.join(path.dirname(dir), `.corrupt-${path.basename(dir)}-${Date.now()}`);
-      await fs.rename(dir, aside);
-      this.logger.error('recovery: stream directory without a valid meta moved aside', {
-        dir,
-        aside,
-      });
+      await this.moveCorrupt(dir);
       return null;
     }
     const ext = this.options.extension?.(key) ?? null;
