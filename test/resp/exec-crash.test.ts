@@ -2,7 +2,8 @@
 // streams and a list. The process is killed while pipelined transactions run; after each
 // restart the three keys hold the same numbers, in order: every EXEC left all its writes or
 // none (an EXEC's writes are one unit, storage/write-hold.ts), and every EXEC that was
-// answered is there.
+// answered is there. With RENAME and DEL + XADD inside (`always` and `everysec`), the streams
+// they move are also where the last whole EXEC left them.
 import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processPerTest } from '../helpers/broker-process';
@@ -19,13 +20,16 @@ const PIPELINE = 8;
  * `withRead`: before each, an XADD to u outside the transaction; inside, a read of u (it waits
  * for that write, so u's writer is let go) and another XADD to u, which must still wait for
  * the end of the EXEC. `readsOwn`: inside, a read of s after the EXEC's XADD to it (which has
- * s written before the EXEC ends, behind an undo intent).
+ * s written before the EXEC ends, behind an undo intent). `moves`: inside, stream r is renamed
+ * from ra to rb (odd n) or back (even n) and gets n, and stream d is deleted and created again
+ * holding only n.
  */
 async function transactions(
   port: number,
   first: number,
   withRead: boolean,
   readsOwn: boolean,
+  moves = false,
 ): Promise<number> {
   const c = await RespClient.connect(port);
   let answered = first - 1;
@@ -41,6 +45,13 @@ async function transactions(
         }
         void c.call('XADD', 's', `${k}-1`, 'n', String(k)).catch(() => {});
         if (readsOwn) void c.call('XRANGE', 's', `${k}-1`, '+').catch(() => {});
+        if (moves) {
+          const [from, to] = k % 2 === 1 ? ['ra', 'rb'] : ['rb', 'ra'];
+          void c.call('RENAME', from, to).catch(() => {});
+          void c.call('XADD', to, `${k}-1`, 'n', String(k)).catch(() => {});
+          void c.call('DEL', 'd').catch(() => {});
+          void c.call('XADD', 'd', `${k}-1`, 'n', String(k)).catch(() => {});
+        }
         void c.call('XADD', 't', `${k}-1`, 'n', String(k)).catch(() => {});
         void c.call('RPUSH', 'l', String(k)).catch(() => {});
         execs.push(c.call('EXEC').then((r) => r.t === 'array' && (answered = k)));
@@ -78,6 +89,43 @@ function compare(keys: readonly (readonly string[])[]): { common: number[]; part
   const partial = [...all].filter((n) => !sets.every((x) => x.has(n)));
   return { common, partial };
 }
+
+describe('EXEC across kill -9, renaming and re-creating streams', () => {
+  it.each(['always', 'everysec'] as const)(
+    'every answered EXEC is whole, and the streams it moved are where it left them (%s)',
+    async (fsync) => {
+      const broker = await start({ fsync });
+      const seed = await RespClient.connect(broker.respPort);
+      await seed.call('XADD', 'ra', '0-1', 'n', '0');
+      await seed.close();
+      let next = 1;
+      for (let kill = 0; kill < KILLS; kill++) {
+        const work = transactions(broker.respPort, next, false, false, true);
+        await sleep(150 + 100 * kill);
+        await broker.kill();
+        const answered = await work;
+        await broker.restart();
+        const [s, t, l] = await contents(broker.respPort);
+        const c = await RespClient.connect(broker.respPort);
+        const numbers = async (key: string) =>
+          (plain(await c.call('XRANGE', key, '-', '+')) as [string, string[]][]).map((e) =>
+            Number(e[1][1]),
+          );
+        const [ra, rb, d] = [await numbers('ra'), await numbers('rb'), await numbers('d')];
+        await c.close();
+        const { common, partial } = compare([s, t, l] as string[][]);
+        expect(partial, `EXECs split by kill ${kill + 1}`).toEqual([]);
+        const last = common.at(-1) ?? 0;
+        expect(last).toBeGreaterThanOrEqual(answered);
+        // r is under the name the last whole EXEC gave it, holding 0 and every EXEC's number.
+        expect(last % 2 === 1 ? [ra, rb] : [rb, ra]).toEqual([[], [0, ...common]]);
+        expect(d).toEqual(last > 0 ? [last] : []);
+        next = last + 1;
+      }
+      expect(next).toBeGreaterThan(KILLS * PIPELINE);
+    },
+  );
+});
 
 describe('EXEC across kill -9', () => {
   // A read in an EXEC of a stream with writes still queued (`withRead`) lets that stream's
