@@ -6,6 +6,7 @@ import { groupsRows } from './groups';
 import { listsRows } from './lists';
 import { pubsubRows } from './pubsub';
 import { serverRows } from './server';
+import { memoryRows } from './memory';
 import { persistenceRows } from './persistence';
 import { connectionRows } from './connection';
 
@@ -17,6 +18,7 @@ export function buildCommandTable(): CommandTable {
     ...listsRows,
     ...pubsubRows,
     ...serverRows,
+    ...memoryRows,
     ...persistenceRows,
     ...connectionRows,
   ];

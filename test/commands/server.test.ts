@@ -783,3 +783,69 @@ describe('COMMAND INFO matches redis-server for every row', () => {
     );
   });
 });
+
+describe('MEMORY', () => {
+  const usage = async (...args: string[]): Promise<number> => {
+    const r = await s.call('MEMORY', 'USAGE', ...args);
+    if (r.t !== 'int') throw new Error(`MEMORY USAGE answered ${JSON.stringify(r)}`);
+    return Number(r.v);
+  };
+
+  it("USAGE of a list follows its values' bytes; SAMPLES 0 measures every value", async () => {
+    await s.call('RPUSH', 'l', ...Array.from({ length: 1000 }, () => 'x'.repeat(100)));
+    const thousand = await usage('l');
+    expect(thousand).toBeGreaterThan(1000 * 100);
+    expect(thousand).toBeLessThan(1000 * 200);
+    // 640 short values first (the default samples 5 x 128 of them), then 1,000 long ones.
+    await s.call('LPUSH', 'm', ...Array.from({ length: 640 }, () => 'y'));
+    await s.call('RPUSH', 'm', ...Array.from({ length: 1000 }, () => 'z'.repeat(1000)));
+    const sampled = await usage('m');
+    const all = await usage('m', 'SAMPLES', '0');
+    expect(all).toBeGreaterThan(1000 * 1000);
+    expect(sampled).toBeLessThan(all / 10);
+    expect(await usage('m', 'SAMPLES', '20')).toBe(all); // 2,560 values measured: all of them
+  });
+
+  it('USAGE of a stream counts its groups and pending entries, not entries on disk', async () => {
+    for (let i = 1; i <= 500; i++) await s.call('XADD', 's', `${i}-1`, 'f', 'v'.repeat(100));
+    const entries = await usage('s');
+    expect(entries).toBeLessThan(10_000);
+    await s.call('XGROUP', 'CREATE', 's', 'g', '0');
+    await s.call('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '500', 'STREAMS', 's', '>');
+    expect(await usage('s')).toBeGreaterThanOrEqual(entries + 500 * 58);
+  });
+
+  it('DOCTOR answers what Redis does with nothing to report, as verbatim text', async () => {
+    const r = await s.call('MEMORY', 'DOCTOR');
+    expect(r).toMatchObject({ t: 'bulk', verbatim: 'txt' });
+    expect(r.t === 'bulk' && r.v.toString()).toMatch(/^Hi Sam, I can't find any memory issue/);
+  });
+
+  it("STATS has redis-server 7.0's fields in its order, a db.N map per database used", async () => {
+    const keysOf = (r: Reply): string[] => {
+      if (r.t !== 'map') throw new Error(`MEMORY STATS answered ${JSON.stringify(r)}`);
+      return r.v.map(([k]) => (k.t === 'bulk' ? k.v.toString() : '?'));
+    };
+    const redis = await startRedis();
+    const client = await RespClient.connect(redis.port, { resp: 3 });
+    try {
+      for (const c of [client, s]) await c.call('XADD', 'k', '1-1', 'f', 'v');
+      await client.call('SELECT', '3');
+      await client.call('RPUSH', 'l', 'a');
+      await s.callIn({ ...s.session(), db: 3 }, 'RPUSH', 'l', 'a');
+      const theirs = await client.call('MEMORY', 'STATS');
+      const ours = await s.call('MEMORY', 'STATS');
+      expect(keysOf(ours)).toEqual(keysOf(theirs));
+      expect(keysOf(ours)).toContain('db.3');
+      const field = (name: string) =>
+        ours.t === 'map'
+          ? ours.v.find(([k]) => k.t === 'bulk' && k.v.toString() === name)?.[1]
+          : null;
+      expect(field('keys.count')).toEqual(int(2));
+      expect(field('total.allocated')).toEqual(int(process.memoryUsage().rss));
+    } finally {
+      await client.close();
+      await redis.stop();
+    }
+  });
+});

@@ -351,6 +351,37 @@ const object: ConformanceCase[] = [
   },
 ];
 
+// MEMORY USAGE's figure is an estimate of each server's own memory, and DOCTOR's text depends
+// on how much Redis holds (test/commands/server.test.ts has both): here only what does not.
+const memory: ConformanceCase[] = [
+  {
+    name: 'MEMORY USAGE of a missing key is nil; its options are checked first',
+    commands: [
+      ['MEMORY', 'USAGE', 'nosuch'],
+      ['MEMORY', 'usage', 'nosuch', 'SAMPLES', '0'],
+      ['MEMORY', 'USAGE', 'nosuch', 'samples', '3'],
+      xadd('s'),
+      ['MEMORY', 'USAGE', 's', 'SAMPLES', 'x'],
+      ['MEMORY', 'USAGE', 's', 'SAMPLES', '-1'],
+      ['MEMORY', 'USAGE', 's', 'SAMPLES'],
+      ['MEMORY', 'USAGE', 's', 'FOO'],
+      ['MEMORY', 'USAGE', 's', 'SAMPLES', '1', 'FOO', '2'],
+      ['MEMORY', 'USAGE'],
+    ],
+  },
+  {
+    name: 'MEMORY PURGE and HELP, unknown subcommands and arity errors',
+    commands: [
+      ['MEMORY', 'PURGE'],
+      ['MEMORY', 'HELP'],
+      ['MEMORY', 'HELP', 'x'],
+      ['MEMORY'],
+      ['MEMORY', 'FOO'],
+      ['MEMORY', 'DOCTOR', 'x'],
+    ],
+  },
+];
+
 const fn: ConformanceCase[] = [
   {
     name: 'FUNCTION FLUSH takes SYNC or ASYNC',
@@ -442,6 +473,7 @@ export const cases: ConformanceCase[] = [
   ...configGets,
   ...configSets,
   ...object,
+  ...memory,
   ...fn,
   ...info,
 ];
