@@ -328,6 +328,31 @@ export class Keyspace implements ListHost {
     return this.db(db).get(key.toString('latin1'));
   }
 
+  /** Lookups of keys for reading since start or CONFIG RESETSTAT (INFO keyspace_hits/misses). */
+  readHits = 0;
+  readMisses = 0;
+
+  /**
+   * Counts a lookup of `key` for reading where Redis's lookupKeyRead counts one (a read
+   * command's, once its arguments are parsed): a hit when the key exists, whatever its type.
+   */
+  noteRead(db: number, key: Buffer): void {
+    if (this.get(db, key)) this.readHits++;
+    else this.readMisses++;
+  }
+
+  /** stream(), counted as a read (noteRead). */
+  streamForRead(db: number, key: Buffer): StreamValue | undefined {
+    this.noteRead(db, key);
+    return this.stream(db, key);
+  }
+
+  /** list(), counted as a read (noteRead). */
+  listForRead(db: number, key: Buffer): ListValue | undefined {
+    this.noteRead(db, key);
+    return this.list(db, key);
+  }
+
   /** The stream at `key`, undefined when absent; WRONGTYPE when another type. */
   stream(db: number, key: Buffer): StreamValue | undefined {
     const v = this.get(db, key);

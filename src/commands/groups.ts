@@ -52,6 +52,11 @@ function streamAt(ctx: Ctx, key: Buffer): StreamValue | undefined {
   return ctx.broker.keyspace.stream(ctx.db, key);
 }
 
+/** streamAt for a command Redis counts as reading the key (Keyspace.noteRead). */
+function streamRead(ctx: Ctx, key: Buffer): StreamValue | undefined {
+  return ctx.broker.keyspace.streamForRead(ctx.db, key);
+}
+
 /** Readers see no group state less durable than the policy promises writers. */
 function durableRead(ctx: Ctx, v: StreamValue): void {
   ctx.afterDurable(v.log, v.log.lastSeq);
@@ -260,8 +265,8 @@ interface Target {
 
 /** Resolves every key and ID in order, as Redis does: the first bad one is the error. */
 function xreadgroupTargets(ctx: Ctx, a: XreadgroupArgs): Target[] {
-  return a.keys.map((key, n) => {
-    const value = streamAt(ctx, key);
+  const targets = a.keys.map((key, n) => {
+    const value = streamRead(ctx, key);
     const group = value?.groups.get(a.group);
     if (!value || !group) throw Errors.noGroup(key, a.group, 'XREADGROUP');
     const idArg = a.ids[n] as Buffer;
@@ -271,6 +276,9 @@ function xreadgroupTargets(ctx: Ctx, a: XreadgroupArgs): Target[] {
     // Redis marks `>` as the top ID internally, so the top ID reads as `>`.
     return { key, value, group, after: id.equals(StreamId.MAX) ? null : id };
   });
+  // Redis looks each stream up again to serve it (counted as a second read of it).
+  for (const key of a.keys) ctx.broker.keyspace.noteRead(ctx.db, key);
+  return targets;
 }
 
 /** [[key, entries]...] in RESP2, {key: entries} in RESP3. */
@@ -384,7 +392,7 @@ function blockedRead(ctx: Ctx, a: XreadgroupArgs, called: readonly Target[]): Bl
 // ---- XACK --------------------------------------------------------------------------------
 
 const xack: Handler = async (ctx, args) => {
-  const v = streamAt(ctx, args[1] as Buffer);
+  const v = streamRead(ctx, args[1] as Buffer);
   const g = v?.groups.get(args[2] as Buffer);
   // No key or group: nothing to acknowledge, and the IDs are not even parsed.
   if (!v || !g) return int(0);
@@ -433,7 +441,7 @@ const xpending: Handler = (ctx, args) => {
     if (at + 3 < argc) consumer = args[at + 3] as Buffer;
   }
   const key = args[1] as Buffer;
-  const v = streamAt(ctx, key);
+  const v = streamRead(ctx, key);
   const g = v?.groups.get(args[2] as Buffer);
   if (!v || !g) throw Errors.noKeyOrGroup(key, args[2] as Buffer);
   durableRead(ctx, v);
@@ -519,7 +527,7 @@ function xclaimArgs(args: readonly Buffer[]): XclaimArgs {
 
 const xclaim: Handler = async (ctx, args) => {
   const key = args[1] as Buffer;
-  const v = streamAt(ctx, key);
+  const v = streamRead(ctx, key);
   const g = v?.groups.get(args[2] as Buffer);
   if (!v || !g) throw Errors.noKeyOrGroup(key, args[2] as Buffer);
   const a = xclaimArgs(args);
@@ -533,6 +541,7 @@ const xclaim: Handler = async (ctx, args) => {
 };
 
 const xautoclaim: Handler = async (ctx, args) => {
+  ctx.broker.keyspace.noteRead(ctx.db, args[1] as Buffer); // before the arguments, as Redis does
   const idle = toInt64(args[4] as Buffer);
   if (idle === null) throw Errors.claimMinIdle('XAUTOCLAIM');
   const start = rangeStart(args[5] as Buffer);
@@ -565,7 +574,7 @@ const xautoclaim: Handler = async (ctx, args) => {
 
 /** XINFO's key: it must exist ("no such key") and be a stream. */
 function xinfoStream(ctx: Ctx, key: Buffer): StreamValue {
-  const v = streamAt(ctx, key);
+  const v = streamRead(ctx, key);
   if (!v) throw Errors.noSuchKey();
   durableRead(ctx, v);
   return v;

@@ -332,7 +332,7 @@ const blmpop: Handler = (ctx, args) => {
 // ---- reads ------------------------------------------------------------------------------------
 
 const llen: Handler = (ctx, args) => {
-  const list = keyspace(ctx).list(ctx.db, args[1] as Buffer);
+  const list = keyspace(ctx).listForRead(ctx.db, args[1] as Buffer);
   ctx.afterLists();
   return int(list?.length ?? 0);
 };
@@ -344,7 +344,7 @@ function resolveIndex(index: number, length: number): number {
 }
 
 const lindex: Handler = (ctx, args) => {
-  const list = keyspace(ctx).list(ctx.db, args[1] as Buffer);
+  const list = keyspace(ctx).listForRead(ctx.db, args[1] as Buffer);
   if (!list) return NIL;
   const i = resolveIndex(intArg(args[2] as Buffer), list.length);
   ctx.afterLists();
@@ -363,7 +363,7 @@ function resolveRange(start: number, end: number, length: number): [number, numb
 const lrange: Handler = (ctx, args) => {
   const start = intArg(args[2] as Buffer);
   const end = intArg(args[3] as Buffer);
-  const list = keyspace(ctx).list(ctx.db, args[1] as Buffer);
+  const list = keyspace(ctx).listForRead(ctx.db, args[1] as Buffer);
   if (!list) return EMPTY_ARRAY;
   const range = resolveRange(start, end, list.length);
   ctx.afterLists();
@@ -397,7 +397,7 @@ function parseLpos(args: readonly Buffer[]): LposOptions {
 
 const lpos: Handler = (ctx, args) => {
   const opts = parseLpos(args);
-  const list = keyspace(ctx).list(ctx.db, args[1] as Buffer);
+  const list = keyspace(ctx).listForRead(ctx.db, args[1] as Buffer);
   if (!list) return opts.count !== -1 ? EMPTY_ARRAY : NIL;
   ctx.afterLists();
   const wanted = idOf(args[2] as Buffer);

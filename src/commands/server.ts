@@ -945,8 +945,8 @@ function statsSection({ ctx, server, nowMs }: InfoInput): string[] {
     `rejected_connections:${serverInfo?.rejectedConnections?.() ?? 0}`,
     'expired_keys:0',
     'evicted_keys:0',
-    'keyspace_hits:0',
-    'keyspace_misses:0',
+    `keyspace_hits:${ctx.broker.keyspace.readHits}`,
+    `keyspace_misses:${ctx.broker.keyspace.readMisses}`,
     `pubsub_channels:${pubsub.activeNames('channel', null).length}`,
     `pubsub_patterns:${pubsub.patternCount}`,
     `pubsubshard_channels:${pubsub.activeNames('shard', null).length}`,
@@ -1078,6 +1078,8 @@ const configResetStat: Handler = (ctx) => {
   const { host } = registered(ctx);
   host.stats.reset();
   host.serverInfo?.resetStats?.();
+  ctx.broker.keyspace.readHits = 0;
+  ctx.broker.keyspace.readMisses = 0;
   return OK;
 };
 
@@ -1106,6 +1108,7 @@ function lfuPolicy(ctx: Ctx): boolean {
 /** OBJECT subcommands: a missing key is a null reply, whatever is asked. */
 function objectOf(ask: (ctx: Ctx, type: string) => Reply): Handler {
   return (ctx, args) => {
+    ctx.broker.keyspace.noteRead(ctx.db, args[2] as Buffer);
     const value = ctx.broker.keyspace.get(ctx.db, args[2] as Buffer);
     return value ? ask(ctx, value.type) : NIL;
   };

@@ -220,7 +220,7 @@ async function xtrimCommand(ctx: Ctx, args: readonly Buffer[]): Promise<Reply> {
 }
 
 function xlenCommand(ctx: Ctx, args: readonly Buffer[]): Reply {
-  const value = ctx.broker.keyspace.stream(ctx.db, args[1] as Buffer);
+  const value = ctx.broker.keyspace.streamForRead(ctx.db, args[1] as Buffer);
   return int(value ? value.log.length : 0);
 }
 
@@ -239,7 +239,7 @@ function rangeCommand(reverse: boolean) {
       count = int64Arg(args[++j] as Buffer);
       if (count < 0n) count = 0n;
     }
-    const value = ctx.broker.keyspace.stream(ctx.db, args[1] as Buffer);
+    const value = ctx.broker.keyspace.streamForRead(ctx.db, args[1] as Buffer);
     if (!value) return EMPTY_ARRAY;
     if (count === 0n) return NIL_ARRAY;
     const n = count < 0n ? 0 : clampToNumber(count);
@@ -336,7 +336,7 @@ function parseXreadOptions(args: readonly Buffer[]): XreadOptions {
 /** XREAD's IDs, each checked after its key's type, as Redis does; `$` resolved now. */
 function resolveReadIds(ctx: Ctx, keys: readonly Buffer[], ids: readonly Buffer[]): ReadAfter[] {
   return ids.map((arg, i) => {
-    const value = ctx.broker.keyspace.stream(ctx.db, keys[i] as Buffer);
+    const value = ctx.broker.keyspace.streamForRead(ctx.db, keys[i] as Buffer);
     if (arg.length === 1 && arg[0] === 0x24) return value ? value.log.lastId : StreamId.ZERO;
     if (arg.length === 1 && arg[0] === 0x3e) throw Errors.xreadGreaterId();
     // `+` (the last entry) is Redis 7.4's; like 7.4 it is resolved again at every attempt.
@@ -356,6 +356,8 @@ async function xreadCommand(ctx: Ctx, args: readonly Buffer[]): Promise<HandlerR
   const n = (args.length - opts.streamsAt) / 2;
   const keys = args.slice(opts.streamsAt, opts.streamsAt + n);
   const after = resolveReadIds(ctx, keys, args.slice(opts.streamsAt + n));
+  // Redis looks each stream up again to serve it (counted as a second read of it).
+  for (const key of keys) ctx.broker.keyspace.noteRead(ctx.db, key);
   const served = await xreadAttempt(ctx.broker, ctx.db, keys, after, opts.count);
   if (served.length > 0) return servedStreamsReply(ctx, served);
   if (opts.blockMs < 0) return NIL_ARRAY;

@@ -849,3 +849,117 @@ describe('MEMORY', () => {
     }
   });
 });
+
+describe('INFO keyspace_hits and keyspace_misses', () => {
+  // After each command, how much each counter moved, on redis-server 7.0 and on Sluice.
+  const SCRIPT = [
+    'LLEN l',
+    'LLEN nol',
+    'LRANGE l 0 -1',
+    'LRANGE nol 0 -1',
+    'LRANGE l x y',
+    'LRANGE s 0 1',
+    'LINDEX l 0',
+    'LINDEX nol 0',
+    'LPOS l a',
+    'LPOS nol a',
+    'LPOS l a RANK 0',
+    'XLEN s',
+    'XLEN nos',
+    'XLEN l',
+    'XRANGE s - +',
+    'XRANGE nos - +',
+    'XRANGE s x +',
+    'XREVRANGE s + -',
+    'XREAD STREAMS s 0',
+    'XREAD STREAMS s nos 0 0',
+    'XREAD STREAMS l s 0 0',
+    'XREAD COUNT 1 STREAMS s $',
+    'XREADGROUP GROUP g c STREAMS s >',
+    'XREADGROUP GROUP g c STREAMS s 0',
+    'XREADGROUP GROUP nog c STREAMS s >',
+    'XPENDING s g',
+    'XPENDING nos g',
+    'XPENDING s g - + 10',
+    'XPENDING s g x + 10',
+    'XINFO STREAM s',
+    'XINFO STREAM nos',
+    'XINFO GROUPS s',
+    'XINFO CONSUMERS s g',
+    'XINFO STREAM s FULL',
+    'XINFO STREAM l',
+    'TYPE s',
+    'TYPE nos',
+    'EXISTS s l nos',
+    'OBJECT ENCODING s',
+    'OBJECT ENCODING nos',
+    'OBJECT REFCOUNT l',
+    'XACK s g 1-1',
+    'XACK nos g 1-1',
+    'XCLAIM s g c 0 1-1',
+    'XCLAIM nos g c 0 1-1',
+    'XAUTOCLAIM s g c 0 0',
+    'XAUTOCLAIM nos g c 0 0',
+    'XAUTOCLAIM s g c x 0',
+    'SCAN 0',
+    'SCAN 0 TYPE list',
+    'SCAN 0 MATCH s* TYPE stream',
+    'KEYS *',
+    'DBSIZE',
+    'LPUSH l x',
+    'LPOP l',
+    'RPOPLPUSH l l2',
+    'LMOVE l2 l LEFT LEFT',
+    'XADD s * a b',
+    'XDEL s 1-1',
+    'XTRIM s MAXLEN 100',
+    'XGROUP CREATECONSUMER s g c2',
+    'DEL nos',
+    'RENAME l l3',
+    'RENAME l3 l',
+    'MEMORY USAGE s',
+    'LSET l 0 z',
+    'LREM l 0 y',
+    'RPUSHX nol q',
+  ].map((line) => line.split(' '));
+
+  it('move as redis-server 7.0 counts reads, command by command; RESETSTAT zeroes', async () => {
+    const redis = await startRedis();
+    const client = await RespClient.connect(redis.port);
+    const counters = async (call: (...a: string[]) => Promise<Reply>) => {
+      const r = await call('INFO', 'stats');
+      const info = r.t === 'bulk' ? r.v.toString() : '';
+      const get = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1]);
+      return [get('keyspace_hits'), get('keyspace_misses')];
+    };
+    const sides = [(...a: string[]) => client.call(...a), (...a: string[]) => s.call(...a)];
+    try {
+      for (const call of sides) {
+        await call('RPUSH', 'l', 'a', 'b', 'c');
+        await call('XADD', 's', '1-1', 'f', 'v');
+        await call('XGROUP', 'CREATE', 's', 'g', '0');
+        await call('CONFIG', 'RESETSTAT');
+      }
+      const moves: string[] = [];
+      for (const cmd of SCRIPT) {
+        const [theirs, ours] = await Promise.all(
+          sides.map(async (call) => {
+            const before = await counters(call);
+            await call(...cmd);
+            const after = await counters(call);
+            return `${after[0]! - before[0]!}/${after[1]! - before[1]!}`;
+          }),
+        );
+        if (theirs !== ours) moves.push(`${cmd.join(' ')}: redis ${theirs}, sluice ${ours}`);
+      }
+      expect(moves).toEqual([]);
+      const [hits] = await counters((...a) => s.call(...a));
+      expect(hits).toBeGreaterThan(20);
+      await s.call('CONFIG', 'RESETSTAT');
+      expect(await counters((...a) => s.call(...a))).toEqual([0, 0]);
+    } finally {
+      await client.close();
+      await redis.stop();
+    }
+  });
+});
