@@ -1,7 +1,8 @@
 // The server commands through the real table and dispatcher: COMMAND generated from the rows
 // (and every row's arity, flags and key positions checked against redis-server's COMMAND
 // INFO), INFO's sections and the command statistics behind them, CONFIG's parameter store,
-// OBJECT and FUNCTION.
+// OBJECT, MEMORY and FUNCTION, and INFO's keyspace_hits/misses against redis-server's.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildCommandTable } from '../../src/commands';
 import type { Reply } from '../../src/commands/reply';
@@ -957,6 +958,27 @@ describe('INFO keyspace_hits and keyspace_misses', () => {
       expect(hits).toBeGreaterThan(20);
       await s.call('CONFIG', 'RESETSTAT');
       expect(await counters((...a) => s.call(...a))).toEqual([0, 0]);
+
+      // A blocked XREAD counts its first attempt only: served once woken, it is not counted.
+      const other = await RespClient.connect(redis.port);
+      const blockedMoves = await Promise.all(
+        [
+          [(...a: string[]) => client.call(...a), (...a: string[]) => other.call(...a)],
+          [(...a: string[]) => s.call(...a), (...a: string[]) => s.callIn(s.session(), ...a)],
+        ].map(async ([reader, writer]) => {
+          const before = await counters(writer!);
+          const read = reader!('XREAD', 'BLOCK', '5000', 'STREAMS', 'woken', '$');
+          for (let i = 0; i < 100 && (await counters(writer!))[1] === before[1]; i++) {
+            await sleep(10);
+          }
+          await writer!('XADD', 'woken', '*', 'f', 'v');
+          expect((await read).t).toBe('array');
+          const after = await counters(writer!);
+          return [after[0]! - before[0]!, after[1]! - before[1]!];
+        }),
+      );
+      await other.close();
+      expect(blockedMoves[1]).toEqual(blockedMoves[0]);
     } finally {
       await client.close();
       await redis.stop();
