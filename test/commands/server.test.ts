@@ -843,7 +843,10 @@ describe('MEMORY', () => {
           ? ours.v.find(([k]) => k.t === 'bulk' && k.v.toString() === name)?.[1]
           : null;
       expect(field('keys.count')).toEqual(int(2));
-      expect(field('total.allocated')).toEqual(int(process.memoryUsage().rss));
+      // The resident set as INFO's used_memory has it (it moves a little between two readings).
+      const total = field('total.allocated');
+      const rss = process.memoryUsage().rss;
+      expect(total?.t === 'int' && Math.abs(Number(total.v) - rss) / rss).toBeLessThan(0.1);
     } finally {
       await client.close();
       await redis.stop();
