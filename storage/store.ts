@@ -62,7 +62,6 @@ import { SegmentFiles, segmentFileName } from './segment';
 import { StreamLog, type FsyncPolicy, type StreamExtension } from './stream-log';
 import type { WriteHold } from './write-hold';
 import {
-  asideName,
   finishIntent,
   finishUnitRename,
   IntentFile,
@@ -190,7 +189,7 @@ export class Store {
   private async undoUnitRenames(streams: string): Promise<void> {
     for (const n of await fs.readdir(streams)) {
       if (n.startsWith('.') || !(await exists(path.join(streams, n, META_UNIT)))) continue;
-      await fs.rename(path.join(streams, n), path.join(streams, asideName(UNIT_RENAME_PREFIX, n)));
+      renameAsideNow(path.join(streams, n), UNIT_RENAME_PREFIX);
     }
     await fsyncDir(streams);
     for (const n of await fs.readdir(streams)) {
@@ -236,16 +235,17 @@ export class Store {
     });
   }
 
-  private async recoverOne(found: string): Promise<StreamLog | null> {
+  /**
+   * Opens the stream in `found` through recovery. `unitKey`: its key when a rename inside the
+   * running EXEC moved it there (its `meta` still names the old one until the EXEC ends).
+   */
+  private async recoverOne(found: string, unitKey?: Buffer): Promise<StreamLog | null> {
     const dir = await this.settleRename(found);
     if (await exists(path.join(dir, REPLACED))) {
       this.replaced.add(path.basename(dir));
     }
-    // Renamed inside the running EXEC: its key is the one it has once the EXEC is whole.
-    const metaFile = (await exists(path.join(dir, META_UNIT))) ? META_UNIT : 'meta';
-    const key = decodeMeta(
-      await fs.readFile(path.join(dir, metaFile)).catch(() => Buffer.alloc(0)),
-    );
+    const key =
+      unitKey ?? decodeMeta(await fs.readFile(path.join(dir, 'meta')).catch(() => Buffer.alloc(0)));
     if (!key || streamDirName(key) !== path.basename(dir)) {
       await this.moveCorrupt(dir);
       return null;
@@ -384,9 +384,6 @@ export class Store {
     if (this.options.writeHold?.held) return this.renameInUnit(log, newKey, target, clearTarget);
     await writeFileAtomic(path.join(log.dir, META_NEXT), encodeMeta(newKey));
     if (clearTarget) await clearTarget();
-    // Dropped earlier in this EXEC: gone now (a RENAME inside an EXEC is not covered by its
-    // intent, see write-hold.ts).
-    await this.dropping.get(target)?.();
     assert(!this.logs.has(newId), `stream ${newId} still open`);
     assert(!(await exists(target)), `stream directory ${target} exists`);
     await fs.rename(log.dir, target);
@@ -417,7 +414,7 @@ export class Store {
     assert(!(await exists(target)), `stream directory ${target} exists`);
     await fs.rename(log.dir, target);
     await fsyncDir(this.dataDir.streamsDir);
-    const reopened = await this.recoverOne(target);
+    const reopened = await this.recoverOne(target, newKey);
     if (!reopened) throw new StorageError('WRITE_FAILED', 'renamed stream could not be opened');
     this.logs.set(newKey.toString('latin1'), reopened);
     if (this.born.unit === hold.unit && this.born.dirs.delete(log.dir)) this.born.dirs.add(target);
@@ -528,8 +525,7 @@ export class Store {
     const hold = this.options.writeHold;
     if (!hold?.held || (this.born.unit === hold.unit && this.born.dirs.has(dir))) return drop();
     this.dropping.delete(dir);
-    const aside = path.join(path.dirname(dir), asideName(HELD_DROP_PREFIX, dir));
-    await fs.rename(dir, aside);
+    const aside = renameAsideNow(dir, HELD_DROP_PREFIX);
     await fsyncDir(path.dirname(dir));
     let done: Promise<void> | null = null;
     hold.moveDrop(dir, aside, () => (done ??= this.unlink(aside)));

@@ -115,7 +115,7 @@ export function renameAsideNow(dir: string, prefix = '.del-'): string {
 }
 
 /** `<prefix><the directory's name, cut to 40 bytes>-<random>`. */
-export const asideName = (prefix: string, dir: string): string =>
+const asideName = (prefix: string, dir: string): string =>
   `${prefix}${path.basename(dir).slice(0, 40)}-${randomBytes(6).toString('hex')}`;
 
 const actionOf = (p: IntentPart): number =>
@@ -276,12 +276,7 @@ export class IntentFile {
       fs.fsyncSync(fd);
     }
     this.sizes.fill(0);
-    const dir = fs.openSync(this.root, 'r');
-    try {
-      fs.fsyncSync(dir);
-    } finally {
-      fs.closeSync(dir);
-    }
+    fsyncDirNow(this.root);
   }
 
   /**

@@ -177,6 +177,18 @@ const DELETE_PARALLEL = 16;
 /** A physical database is a byte (the first of a stream's storage key). */
 const PHYSICAL_DBS = 256;
 
+/** `v` as a stream (undefined stays undefined); WRONGTYPE when it is another type. */
+function asStream(v: Value | undefined): StreamValue | undefined {
+  if (v && v.type !== 'stream') throw Errors.wrongType();
+  return v;
+}
+
+/** `v` as a list (undefined stays undefined); WRONGTYPE when it is another type. */
+function asList(v: Value | undefined): ListValue | undefined {
+  if (v && v.type !== 'list') throw Errors.wrongType();
+  return v;
+}
+
 /** Told of each swap of two databases, at the moment the keyspace changes (WATCH). */
 export type SwapListener = (a: number, b: number) => void;
 
@@ -333,38 +345,34 @@ export class Keyspace implements ListHost {
   readMisses = 0;
 
   /**
-   * Counts a lookup of `key` for reading where Redis's lookupKeyRead counts one (a read
-   * command's, once its arguments are parsed): a hit when the key exists, whatever its type.
+   * get() where Redis's lookupKeyRead counts a lookup (a read command's, once its arguments
+   * are parsed): a hit when the key exists, whatever its type.
    */
-  noteRead(db: number, key: Buffer): void {
-    if (this.get(db, key)) this.readHits++;
+  getForRead(db: number, key: Buffer): Value | undefined {
+    const v = this.get(db, key);
+    if (v) this.readHits++;
     else this.readMisses++;
+    return v;
   }
 
-  /** stream(), counted as a read (noteRead). */
+  /** stream(), counted as a read (getForRead). */
   streamForRead(db: number, key: Buffer): StreamValue | undefined {
-    this.noteRead(db, key);
-    return this.stream(db, key);
+    return asStream(this.getForRead(db, key));
   }
 
-  /** list(), counted as a read (noteRead). */
+  /** list(), counted as a read (getForRead). */
   listForRead(db: number, key: Buffer): ListValue | undefined {
-    this.noteRead(db, key);
-    return this.list(db, key);
+    return asList(this.getForRead(db, key));
   }
 
   /** The stream at `key`, undefined when absent; WRONGTYPE when another type. */
   stream(db: number, key: Buffer): StreamValue | undefined {
-    const v = this.get(db, key);
-    if (v && v.type !== 'stream') throw Errors.wrongType();
-    return v;
+    return asStream(this.get(db, key));
   }
 
   /** The list at `key`, undefined when absent; WRONGTYPE when another type. */
   list(db: number, key: Buffer): ListValue | undefined {
-    const v = this.get(db, key);
-    if (v && v.type !== 'list') throw Errors.wrongType();
-    return v;
+    return asList(this.get(db, key));
   }
 
   // ---- ListHost: what lists.ts changes, by latin1 id ----------------------------------------

@@ -23,17 +23,12 @@ const del: Handler = (ctx, args) => deleteKeys(ctx, args.slice(1));
 
 const exists: Handler = (ctx, args) => {
   let found = 0;
-  for (const key of args.slice(1)) {
-    ctx.broker.keyspace.noteRead(ctx.db, key);
-    if (ctx.broker.keyspace.get(ctx.db, key)) found++;
-  }
+  for (const key of args.slice(1)) if (ctx.broker.keyspace.getForRead(ctx.db, key)) found++;
   return int(found);
 };
 
-const type: Handler = (ctx, args) => {
-  ctx.broker.keyspace.noteRead(ctx.db, args[1] as Buffer);
-  return simple(ctx.broker.keyspace.get(ctx.db, args[1] as Buffer)?.type ?? 'none');
-};
+const type: Handler = (ctx, args) =>
+  simple(ctx.broker.keyspace.getForRead(ctx.db, args[1] as Buffer)?.type ?? 'none');
 
 /** True when `pattern` selects every key: Redis skips matching for the one-byte `*`. */
 const matchesAll = (pattern: Buffer) => pattern.length === 1 && pattern[0] === 0x2a;
@@ -104,10 +99,8 @@ const scan: Handler = (ctx, args) => {
   for (const key of step.keys) {
     if (opts.pattern && !globMatch(opts.pattern, key)) continue;
     // Redis compares the type name case-insensitively; an unknown name matches nothing.
-    if (opts.type !== null) {
-      keyspace.noteRead(ctx.db, key); // Redis reads each key's type through lookupKeyRead
-      if (keyspace.get(ctx.db, key)?.type !== opts.type) continue;
-    }
+    // Redis reads each key's type through lookupKeyRead (a counted read).
+    if (opts.type !== null && keyspace.getForRead(ctx.db, key)?.type !== opts.type) continue;
     out.push(bulk(key));
   }
   return arr([bulk(step.next.toString()), arr(out)]);

@@ -52,7 +52,7 @@ function streamAt(ctx: Ctx, key: Buffer): StreamValue | undefined {
   return ctx.broker.keyspace.stream(ctx.db, key);
 }
 
-/** streamAt for a command Redis counts as reading the key (Keyspace.noteRead). */
+/** streamAt for a command Redis counts as reading the key (Keyspace.getForRead). */
 function streamRead(ctx: Ctx, key: Buffer): StreamValue | undefined {
   return ctx.broker.keyspace.streamForRead(ctx.db, key);
 }
@@ -277,7 +277,7 @@ function xreadgroupTargets(ctx: Ctx, a: XreadgroupArgs): Target[] {
     return { key, value, group, after: id.equals(StreamId.MAX) ? null : id };
   });
   // Redis looks each stream up again to serve it (counted as a second read of it).
-  for (const key of a.keys) ctx.broker.keyspace.noteRead(ctx.db, key);
+  for (const key of a.keys) ctx.broker.keyspace.getForRead(ctx.db, key);
   return targets;
 }
 
@@ -541,7 +541,7 @@ const xclaim: Handler = async (ctx, args) => {
 };
 
 const xautoclaim: Handler = async (ctx, args) => {
-  ctx.broker.keyspace.noteRead(ctx.db, args[1] as Buffer); // before the arguments, as Redis does
+  ctx.broker.keyspace.getForRead(ctx.db, args[1] as Buffer); // before the arguments, as in Redis
   const idle = toInt64(args[4] as Buffer);
   if (idle === null) throw Errors.claimMinIdle('XAUTOCLAIM');
   const start = rangeStart(args[5] as Buffer);

@@ -15,7 +15,8 @@ import { intArg, isWord } from './args';
 import { Errors } from '../errors';
 import { helpReply } from './groups';
 import { bulk, double, fieldMap, int, NIL, OK, verbatim, type Reply } from './reply';
-import { defineRow, type CommandRow, type Flag, type Handler, type RowSpec } from './table';
+import { serverRow } from './server';
+import type { CommandRow, Handler } from './table';
 
 /** A key's entry in its database's map and the value's object. */
 const KEY_OVERHEAD_BYTES = 64;
@@ -151,12 +152,6 @@ const MEMORY_HELP = [
 const DOCTOR_ALL_GOOD =
   "Hi Sam, I can't find any memory issue in your instance. " +
   'I can only account for what occurs on this base.\n';
-
-/** A row of Redis's `server` group (flags default to none). */
-const serverRow = (
-  name: string,
-  spec: Omit<RowSpec, 'group' | 'flags'> & { flags?: readonly Flag[] },
-) => defineRow(name, { flags: [], ...spec, group: 'server' });
 
 const memorySubcommands: CommandRow[] = [
   serverRow('memory|usage', {

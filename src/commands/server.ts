@@ -1108,8 +1108,7 @@ function lfuPolicy(ctx: Ctx): boolean {
 /** OBJECT subcommands: a missing key is a null reply, whatever is asked. */
 function objectOf(ask: (ctx: Ctx, type: string) => Reply): Handler {
   return (ctx, args) => {
-    ctx.broker.keyspace.noteRead(ctx.db, args[2] as Buffer);
-    const value = ctx.broker.keyspace.get(ctx.db, args[2] as Buffer);
+    const value = ctx.broker.keyspace.getForRead(ctx.db, args[2] as Buffer);
     return value ? ask(ctx, value.type) : NIL;
   };
 }
@@ -1198,7 +1197,8 @@ function rowsOf(group: string) {
   };
 }
 
-const serverRow = rowsOf('server');
+/** A row of Redis's `server` group (memory.ts makes its rows with it too). */
+export const serverRow = rowsOf('server');
 const genericRow = rowsOf('generic');
 const scriptingRow = rowsOf('scripting');
 const LOADING_STALE: readonly Flag[] = ['loading', 'stale'];

@@ -357,7 +357,7 @@ async function xreadCommand(ctx: Ctx, args: readonly Buffer[]): Promise<HandlerR
   const keys = args.slice(opts.streamsAt, opts.streamsAt + n);
   const after = resolveReadIds(ctx, keys, args.slice(opts.streamsAt + n));
   // Redis looks each stream up again to serve it (counted as a second read of it).
-  for (const key of keys) ctx.broker.keyspace.noteRead(ctx.db, key);
+  for (const key of keys) ctx.broker.keyspace.getForRead(ctx.db, key);
   const served = await xreadAttempt(ctx.broker, ctx.db, keys, after, opts.count);
   if (served.length > 0) return servedStreamsReply(ctx, served);
   if (opts.blockMs < 0) return NIL_ARRAY;
