@@ -40,9 +40,31 @@ export function storageKey(db: number, key: Buffer): Buffer {
   return out;
 }
 
-/** The identity of a key across databases, for maps, locks and blocking (latin1 is 1:1). */
+/** Keys up to this long are compared with the last id made (see keyId). */
+const SAME_ID_MAX_BYTES = 64;
+let lastId = '';
+
+/** Whether `text` is `prefix` followed by `bytes` as latin1 (1:1), compared in place. */
+export function isLatin1Of(text: string, prefix: number, bytes: Buffer): boolean {
+  const n = bytes.length;
+  if (text.length !== n + prefix) return false;
+  for (let i = 0; i < n; i++) if (bytes[i] !== text.charCodeAt(i + prefix)) return false;
+  return true;
+}
+
+/**
+ * The identity of a key across databases, for maps, locks and blocking (latin1 is 1:1). A
+ * command asks for its key's id several times (the coalescer, locks, blocking, the keyspace)
+ * and a pipeline's commands mostly name the same key: the last id made is handed out again
+ * when the bytes match, which costs less than making it (a call into C++ for the latin1
+ * string, then a concatenation) and keeps the Map lookups on a string already hashed.
+ */
 export function keyId(db: number, key: Buffer): string {
-  return String.fromCharCode(db) + key.toString('latin1');
+  const last = lastId;
+  if (key.length <= SAME_ID_MAX_BYTES && last.charCodeAt(0) === db && isLatin1Of(last, 1, key)) {
+    return last;
+  }
+  return (lastId = String.fromCharCode(db) + key.toString('latin1'));
 }
 
 /** Hash values are below 2^48, so cursors and `hash + 1` stay exact JS integers. */

@@ -118,6 +118,21 @@ function stagedRow(row: CommandRow, reply: Reply, ctx: Ctx, t0: number): Staged 
   return { reply, durable: ctx.durable, cmd: row.name, t0, rejected: false, statName: row.name };
 }
 
+/** A call stageRow is staging: what its reply's staging and write observers need. */
+interface RowCall {
+  readonly row: CommandRow;
+  readonly session: Session;
+  readonly args: readonly Buffer[];
+  readonly t0: number;
+  readonly ctx: Ctx;
+  /** Its keys' ids (keyId). */
+  readonly keys: string[];
+  /** A write row: run under its keys' locks, and told to write observers. */
+  readonly locked: boolean;
+  /** Which keys existed before it ran (keyspace notifications only). */
+  readonly before: readonly unknown[] | null;
+}
+
 /** Consecutive calls of `row` on the same keys, `n` of them: a batch to try. */
 export interface BatchRun {
   readonly row: CommandRow;
@@ -469,8 +484,7 @@ export class Dispatcher {
   ): Staged | Promise<Staged> {
     const ctx = new Ctx(this.broker, session, this.limits);
     const handler = row.handler;
-    const staged = (reply: Reply): Staged => stagedRow(row, reply, ctx, t0);
-    if (!handler) return staged(toErrorReply(Errors.syntax()));
+    if (!handler) return stagedRow(row, toErrorReply(Errors.syntax()), ctx, t0);
     const positions = keyPositions(row, args);
     const keys = positions.map((i) => keyId(session.db, args[i] as Buffer));
     const locked = row.flags.includes('write');
@@ -479,25 +493,11 @@ export class Dispatcher {
       locked && this.writeObservers.length > 0 && this.config.keyspaceEvents !== 0
         ? positions.map((i) => this.broker.keyspace.get(session.db, args[i] as Buffer))
         : null;
-    const finish = (res: Reply): Staged => {
-      if (locked && res.t !== 'error') {
-        const noted = ctx.events;
-        const done = { args, reply: res, db: session.db, before, noted, sessionId: session.id };
-        for (const w of this.writeObservers) w(row.name, keys, done);
-      }
-      return staged(res);
-    };
+    const call: RowCall = { row, session, args, t0, ctx, keys, locked, before };
     // Blocking commands note the keys' versions before anything runs: a change between the
     // handler's look and the wait (while it waited for a lock or read a disk) then wakes the
     // wait at once. Other rows never block; if one did, nothing ran between its look and now.
     const seen = row.flags.includes('blocking') ? this.broker.blocking.versionsOf(keys) : null;
-    const blocked = async (res: Blocked): Promise<Staged> => {
-      // Inside MULTI a blocking command does not block: it answers as if it timed out.
-      const r = session.denyBlocking
-        ? (res.onDenied ?? res.onTimeout)
-        : await this.block(ctx, res, seen ?? this.broker.blocking.versionsOf(keys), locked);
-      return finish(r);
-    };
     const observe = this.resultObserver(row.name, args, positions, session.db);
     let res: HandlerResult | Promise<HandlerResult>;
     try {
@@ -505,32 +505,65 @@ export class Dispatcher {
     } catch (err) {
       const reply = toErrorReply(err);
       observe?.(reply);
-      return staged(reply);
+      return stagedRow(row, reply, ctx, t0);
     }
-    if (res instanceof Promise) {
-      return this.track(session, res)
-        .then(
-          (r) => {
-            observe?.(r);
-            return r.t === 'blocked' ? blocked(r) : finish(r);
-          },
-          (err: unknown) => {
-            const reply = toErrorReply(err);
-            observe?.(reply);
-            return staged(reply);
-          },
-        )
-        .catch((err: unknown) => staged(toErrorReply(err)));
+    // Most commands: answered now, without a closure or a promise made for the other cases.
+    if (!(res instanceof Promise) && res.t !== 'blocked') {
+      observe?.(res);
+      try {
+        return this.finishRow(call, res);
+      } catch (err) {
+        return stagedRow(row, toErrorReply(err), ctx, t0);
+      }
     }
-    observe?.(res);
-    if (res.t === 'blocked') {
-      return blocked(res).catch((err: unknown) => staged(toErrorReply(err)));
+    return this.stageLater(call, res, seen, observe);
+  }
+
+  /** A row's reply once its handler answered: write observers are told, then it is staged. */
+  private finishRow(call: RowCall, res: Reply): Staged {
+    const { row, args, ctx, session } = call;
+    if (call.locked && res.t !== 'error') {
+      const noted = ctx.events;
+      const before = call.before;
+      const done = { args, reply: res, db: session.db, before, noted, sessionId: session.id };
+      for (const w of this.writeObservers) w(row.name, call.keys, done);
     }
-    try {
-      return finish(res);
-    } catch (err) {
-      return staged(toErrorReply(err));
+    return stagedRow(row, res, ctx, call.t0);
+  }
+
+  /** stageRow's handler answered with a promise, or asked to block. */
+  private stageLater(
+    call: RowCall,
+    res: HandlerResult | Promise<HandlerResult>,
+    seen: number[] | null,
+    observe: ((r: HandlerResult) => void) | null,
+  ): Promise<Staged> {
+    const { row, session, ctx, keys, t0 } = call;
+    const staged = (reply: Reply): Staged => stagedRow(row, reply, ctx, t0);
+    const blocked = async (b: Blocked): Promise<Staged> => {
+      // Inside MULTI a blocking command does not block: it answers as if it timed out.
+      const r = session.denyBlocking
+        ? (b.onDenied ?? b.onTimeout)
+        : await this.block(ctx, b, seen ?? this.broker.blocking.versionsOf(keys), call.locked);
+      return this.finishRow(call, r);
+    };
+    if (!(res instanceof Promise)) {
+      observe?.(res);
+      return blocked(res as Blocked).catch((err: unknown) => staged(toErrorReply(err)));
     }
+    return this.track(session, res)
+      .then(
+        (r) => {
+          observe?.(r);
+          return r.t === 'blocked' ? blocked(r) : this.finishRow(call, r);
+        },
+        (err: unknown) => {
+          const reply = toErrorReply(err);
+          observe?.(reply);
+          return staged(reply);
+        },
+      )
+      .catch((err: unknown) => staged(toErrorReply(err)));
   }
 
   /** What tells resultObservers of a command's first result; null while they need not know. */

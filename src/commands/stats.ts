@@ -50,6 +50,7 @@ export class CommandStats {
 
   reset(): void {
     this.commands.clear();
+    this.last = null;
     this.errors.clear();
     this.commandsCount = 0;
     this.errorRepliesCount = 0;
@@ -85,12 +86,17 @@ export class CommandStats {
     return [...this.errors.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
+  /** The last command's counters: a pipeline's commands are mostly the same one. */
+  private last: { name: string; counters: CommandCounters } | null = null;
+
   private countersOf(name: string): CommandCounters {
+    if (this.last !== null && this.last.name === name) return this.last.counters;
     let c = this.commands.get(name);
     if (!c) {
       c = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
       this.commands.set(name, c);
     }
+    this.last = { name, counters: c };
     return c;
   }
 

@@ -130,6 +130,19 @@ const NAME_CACHE_LETTERS = 10;
  * when the byte is that letter or its capital), so no two names share a key.
  */
 export function commandName(b: Buffer): string {
+  // The RESP gate, the batch check and the table ask in turn about the same argument.
+  if (b === lastNameOf) return lastName;
+  const name = nameOf(b);
+  lastNameOf = b;
+  lastName = name;
+  return name;
+}
+
+/** The argument commandName was last asked about, and its answer. */
+let lastNameOf: Buffer | null = null;
+let lastName = '';
+
+function nameOf(b: Buffer): string {
   const n = b.length;
   if (n === 0 || n > NAME_CACHE_LETTERS) return b.toString('latin1').toLowerCase();
   let key = 0;

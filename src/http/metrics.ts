@@ -12,14 +12,18 @@ export class Metrics {
   readonly fsyncSeconds: client.Histogram;
   readonly sseConnections: client.Gauge;
   readonly slowSubscriberDisconnects: client.Counter;
-  private readonly callsSinceScrape = new Map<string, number>();
   private readonly errorsSinceScrape = new Map<string, number>();
 
   constructor(broker: () => Broker | null) {
     const registers = [this.registry];
-    // Counted per command in plain maps and handed to prom-client when scraped: its own inc()
-    // hashes the labels on every call, which cost more than some commands themselves.
-    const calls = this.callsSinceScrape;
+    // Counted per command in plain counters (calls in the latency histogram's series) and
+    // handed to prom-client when scraped: its own inc() hashes the labels on every call, which
+    // cost more than some commands themselves.
+    const histogram = (this.commandSeconds = new CommandHistogram(
+      'sluice_command_duration_seconds',
+      'Command latency including the wait for durability',
+      [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10],
+    ));
     const errors = this.errorsSinceScrape;
     this.commands = new client.Counter({
       name: 'sluice_commands_total',
@@ -27,8 +31,7 @@ export class Metrics {
       labelNames: ['cmd'],
       registers,
       collect() {
-        for (const [cmd, n] of calls) this.inc({ cmd }, n);
-        calls.clear();
+        for (const [cmd, n] of histogram.takeCalls()) this.inc({ cmd }, n);
       },
     });
     this.commandErrors = new client.Counter({
@@ -41,11 +44,6 @@ export class Metrics {
         errors.clear();
       },
     });
-    this.commandSeconds = new CommandHistogram(
-      'sluice_command_duration_seconds',
-      'Command latency including the wait for durability',
-      [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10],
-    );
     // prom-client's registry only asks a metric for its name, get() and reset() (see the class).
     this.registry.registerMetric(this.commandSeconds as unknown as client.Metric);
     this.fsyncSeconds = new client.Histogram({
@@ -141,7 +139,6 @@ export class Metrics {
 
   /** Called by the dispatcher after each command. */
   observe(cmd: string, seconds: number, errorCode: string | null): void {
-    this.callsSinceScrape.set(cmd, (this.callsSinceScrape.get(cmd) ?? 0) + 1);
     this.commandSeconds.observe(cmd, seconds);
     if (errorCode !== null) {
       this.errorsSinceScrape.set(errorCode, (this.errorsSinceScrape.get(errorCode) ?? 0) + 1);
@@ -169,6 +166,8 @@ interface Series {
   readonly buckets: Float64Array;
   sum: number;
   count: number;
+  /** Observations since the commands counter last took them (takeCalls). */
+  unscraped: number;
 }
 
 interface HistogramValue {
@@ -187,6 +186,8 @@ export class CommandHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
   private readonly series = new Map<string, Series>();
+  /** The last command's series: a pipeline's commands are mostly the same one. */
+  private last: { cmd: string; series: Series } | null = null;
 
   constructor(
     readonly name: string,
@@ -195,16 +196,33 @@ export class CommandHistogram {
   ) {}
 
   observe(cmd: string, seconds: number): void {
-    let s = this.series.get(cmd);
-    if (!s) {
-      s = { buckets: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 };
-      this.series.set(cmd, s);
-    }
+    const s = this.last !== null && this.last.cmd === cmd ? this.last.series : this.seriesOf(cmd);
     let i = 0;
     while (i < this.bounds.length && seconds > (this.bounds[i] as number)) i++;
     (s.buckets[i] as number)++;
     s.sum += seconds;
     s.count++;
+    s.unscraped++;
+  }
+
+  private seriesOf(cmd: string): Series {
+    let s = this.series.get(cmd);
+    if (!s) {
+      s = { buckets: new Float64Array(this.bounds.length + 1), sum: 0, count: 0, unscraped: 0 };
+      this.series.set(cmd, s);
+    }
+    this.last = { cmd, series: s };
+    return s;
+  }
+
+  /** Calls per command observed since the last time this was asked, then zeroed. */
+  takeCalls(): Array<[string, number]> {
+    const out: Array<[string, number]> = [];
+    for (const [cmd, s] of this.series) {
+      if (s.unscraped > 0) out.push([cmd, s.unscraped]);
+      s.unscraped = 0;
+    }
+    return out;
   }
 
   /** The figures as prom-client's Histogram.get() gives them (cumulative buckets). */
@@ -232,5 +250,6 @@ export class CommandHistogram {
 
   reset(): void {
     this.series.clear();
+    this.last = null;
   }
 }

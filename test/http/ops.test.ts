@@ -110,6 +110,15 @@ describe('when ready', () => {
     expect(text).toContain('sluice_keys{type="list"} 1');
     expect(text).toMatch(/sluice_log_bytes\{log="streams"\} [1-9]/);
     expect(text).toMatch(/sluice_log_bytes\{log="journal"\} [1-9]/);
+    // Counted between scrapes and added at each: a second scrape shows the running totals.
+    await fx.app.inject({ method: 'POST', url: '/', payload: ['RPUSH', 'q', 'b'] });
+    await fx.app.inject({ method: 'POST', url: '/', payload: ['LLEN', 'q'] });
+    await fx.app.inject({ method: 'POST', url: '/', payload: ['RPUSH', 'q', 'c'] });
+    const again = (await fx.app.inject({ url: '/metrics' })).body;
+    expect(again).toContain('sluice_commands_total{cmd="rpush"} 3');
+    expect(again).toContain('sluice_commands_total{cmd="llen"} 1');
+    expect(again).toContain('sluice_commands_total{cmd="xadd"} 2');
+    expect(again).toMatch(/sluice_command_duration_seconds_count\{cmd="rpush"\} 3/);
   });
 
   it('/openapi.json is an OpenAPI document listing the routes', async () => {
