@@ -309,8 +309,12 @@ export class Connection implements RespConnection {
     return row !== null && this.server.coalescer.defer(this, row, args);
   }
 
-  /** The coalescer's answer for the call deferAlone handed over; the pump goes on. */
-  resumeDeferred(args: Buffer[], staged: Staged | null): void {
+  /**
+   * The coalescer's answer for the call deferAlone handed over; the pump goes on. A reply that
+   * is `durable` already is sent now, not at the turn's end: the coalescer's wait ended after
+   * this turn's reads (as awaitRun's does).
+   */
+  resumeDeferred(args: Buffer[], staged: Staged | null, durable: boolean): void {
     this.running = false;
     if (staged === null) {
       // Run alone, not offered again.
@@ -319,6 +323,7 @@ export class Connection implements RespConnection {
     } else {
       this.lastCommandName = args[0] as Buffer;
       this.pushStaged(staged);
+      if (durable) this.flush();
     }
     if (this.closeAfterFlush) this.afterPump();
     else this.pump();
