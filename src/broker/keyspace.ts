@@ -40,9 +40,8 @@ export function storageKey(db: number, key: Buffer): Buffer {
   return out;
 }
 
-/** Keys up to this long are compared with the last id made (see keyId). */
-const SAME_ID_MAX_BYTES = 64;
-let lastId = '';
+/** Strings up to this many bytes are compared with the last one made (Latin1Memo). */
+const MEMO_MAX_BYTES = 64;
 
 /** Whether `text` is `prefix` followed by `bytes` as latin1 (1:1), compared in place. */
 export function isLatin1Of(text: string, prefix: number, bytes: Buffer): boolean {
@@ -53,18 +52,35 @@ export function isLatin1Of(text: string, prefix: number, bytes: Buffer): boolean
 }
 
 /**
- * The identity of a key across databases, for maps, locks and blocking (latin1 is 1:1). A
- * command asks for its key's id several times (the coalescer, locks, blocking, the keyspace)
- * and a pipeline's commands mostly name the same key: the last id made is handed out again
- * when the bytes match, which costs less than making it (a call into C++ for the latin1
- * string, then a concatenation) and keeps the Map lookups on a string already hashed.
+ * Makes strings of bytes as latin1 (1:1), optionally after one code unit `head`, handing out the
+ * string it made last time when they are the same. A pipeline names the same key or channel
+ * again and again, and a command asks for its key's id several times (the coalescer, locks,
+ * blocking, the keyspace): comparing in place costs less than making the string (a call into
+ * C++, then a concatenation), and Map lookups then get a string already hashed.
  */
-export function keyId(db: number, key: Buffer): string {
-  const last = lastId;
-  if (key.length <= SAME_ID_MAX_BYTES && last.charCodeAt(0) === db && isLatin1Of(last, 1, key)) {
-    return last;
+export class Latin1Memo {
+  private last = '';
+
+  /** `bytes` as latin1, after the code unit `head` unless it is NO_HEAD. */
+  of(bytes: Buffer, head = NO_HEAD): string {
+    const last = this.last;
+    const prefix = head === NO_HEAD ? 0 : 1;
+    if (bytes.length <= MEMO_MAX_BYTES && (prefix === 0 || last.charCodeAt(0) === head)) {
+      if (isLatin1Of(last, prefix, bytes)) return last;
+    }
+    const text = bytes.toString('latin1');
+    return (this.last = prefix === 0 ? text : String.fromCharCode(head) + text);
   }
-  return (lastId = String.fromCharCode(db) + key.toString('latin1'));
+}
+
+/** Latin1Memo.of without a head. */
+const NO_HEAD = -1;
+
+const keyIds = new Latin1Memo();
+
+/** The identity of a key across databases, for maps, locks and blocking (latin1 is 1:1). */
+export function keyId(db: number, key: Buffer): string {
+  return keyIds.of(key, db);
 }
 
 /** Hash values are below 2^48, so cursors and `hash + 1` stay exact JS integers. */

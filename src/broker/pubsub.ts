@@ -4,7 +4,7 @@
 // channel and to two patterns that match it gets three messages). Nothing here survives a
 // restart, by design: a subscriber that is not connected misses what is published.
 import { globMatch } from './glob';
-import { isLatin1Of } from './keyspace';
+import { Latin1Memo } from './keyspace';
 
 export type PubSubMessage = (
   | { readonly kind: 'message'; readonly channel: Buffer; readonly payload: Buffer }
@@ -70,8 +70,6 @@ class Registry {
 }
 
 const toBuf = (s: string) => Buffer.from(s, 'latin1');
-/** Channels up to this long are compared with the last one published to (channelName). */
-const SAME_NAME_MAX_BYTES = 64;
 
 /** Delivers to a snapshot of `subs` (deliveries may unsubscribe); returns how many got it. */
 function deliverAll(subs: Set<Subscriber>, msg: PubSubMessage): number {
@@ -146,7 +144,7 @@ export class PubSub {
    */
   publish(channel: Buffer, payload: Buffer, afterReplyOf?: number): number {
     let receivers = 0;
-    const subs = this.registries.channel.byName.get(this.channelName(channel));
+    const subs = this.registries.channel.byName.get(this.channelNames.of(channel));
     if (subs) receivers += deliverAll(subs, { kind: 'message', channel, payload, afterReplyOf });
     const patterns = this.registries.pattern.byName;
     if (patterns.size > 0) {
@@ -156,16 +154,8 @@ export class PubSub {
     return receivers;
   }
 
-  /** The last channel published to: most publishers keep to a few channels. */
-  private lastChannel = '';
-
-  /** `channel` as the registries key it (latin1), the last one's string when it is the same. */
-  private channelName(channel: Buffer): string {
-    if (channel.length <= SAME_NAME_MAX_BYTES && isLatin1Of(this.lastChannel, 0, channel)) {
-      return this.lastChannel;
-    }
-    return (this.lastChannel = channel.toString('latin1'));
-  }
+  /** PUBLISH's channel as the registries key it: most publishers keep to a few channels. */
+  private readonly channelNames = new Latin1Memo();
 
   /** SPUBLISH: shard channel subscribers only. */
   spublish(channel: Buffer, payload: Buffer): number {

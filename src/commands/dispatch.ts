@@ -113,6 +113,16 @@ export type ResultObserver = (
 
 const NO_WAITS: readonly DurableWait[] = [];
 
+/** What staged commands wait for together: one wait per source, its highest seq. */
+export function wantedWaits(list: readonly Staged[]): DurableWait[] {
+  const waits: DurableWait[] = [];
+  for (const s of list) for (const w of s.durable) addWait(waits, w.source, w.seq);
+  return waits;
+}
+
+/** A staged command whose durability wait is over. */
+export const durableNow = (s: Staged): Staged => ({ ...s, durable: NO_WAITS });
+
 /** A row's staged call: its reply, and the durability its Ctx collected. */
 function stagedRow(row: CommandRow, reply: Reply, ctx: Ctx, t0: number): Staged {
   return { reply, durable: ctx.durable, cmd: row.name, t0, rejected: false, statName: row.name };
@@ -391,8 +401,7 @@ export class Dispatcher {
    * that did become durable is still reported so.
    */
   async settleAll(list: readonly Staged[]): Promise<Reply[]> {
-    const waits: DurableWait[] = [];
-    for (const s of list) for (const w of s.durable) addWait(waits, w.source, w.seq);
+    const waits = wantedWaits(list);
     if (waits.length > 0) {
       try {
         await waitAll(waits);

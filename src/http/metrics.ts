@@ -19,11 +19,12 @@ export class Metrics {
     // Counted per command in plain counters (calls in the latency histogram's series) and
     // handed to prom-client when scraped: its own inc() hashes the labels on every call, which
     // cost more than some commands themselves.
-    const histogram = (this.commandSeconds = new CommandHistogram(
+    const histogram = new CommandHistogram(
       'sluice_command_duration_seconds',
       'Command latency including the wait for durability',
       [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10],
-    ));
+    );
+    this.commandSeconds = histogram;
     const errors = this.errorsSinceScrape;
     this.commands = new client.Counter({
       name: 'sluice_commands_total',

@@ -20,12 +20,12 @@
 //
 // Measured (bench/resp.ts's redis-benchmark, 50 clients, unpipelined): see the README.
 import type { Dispatcher, Session } from '../commands';
-import type { Staged } from '../commands/dispatch';
+import { durableNow, wantedWaits, type Staged } from '../commands/dispatch';
 import type { CommandRow } from '../commands/table';
 import { keyPositions } from '../commands/table';
 import { keyId } from '../broker/keyspace';
 import { atTurnEnd } from '../../storage/turn-end';
-import { addWait, waitAll, type DurableWait } from '../commands/context';
+import { waitAll } from '../commands/context';
 
 /** A connection that handed its call over, as the coalescer sees it. */
 export interface Deferring {
@@ -94,8 +94,7 @@ export class Coalescer {
         const call = g.calls[ci] as Buffer[];
         (g.conns[ci] as Deferring).resumeDeferred(call, list?.[k] ?? null, durable);
       });
-    const waits: DurableWait[] = [];
-    for (const s of staged ?? []) for (const w of s.durable) addWait(waits, w.source, w.seq);
+    const waits = staged ? wantedWaits(staged) : [];
     if (!staged || waits.length === 0) {
       resume(staged, false);
       return;
@@ -108,8 +107,3 @@ export class Coalescer {
     );
   }
 }
-
-const NO_WAITS: readonly DurableWait[] = [];
-
-/** A staged call whose durability wait is over. */
-const durableNow = (s: Staged): Staged => ({ ...s, durable: NO_WAITS });
