@@ -15,6 +15,8 @@ export interface Io {
   /** A positional write of the whole buffer, done now (optional; used for small writes). */
   writeSync?(fd: number, buf: Buffer, position: number): void;
   ftruncate(fd: number, length: number): Promise<void>;
+  /** ftruncate done now (optional; a log's file is grown ahead of its data with it). */
+  ftruncateSync?(fd: number, length: number): void;
   fileSize(fd: number): Promise<number>;
 }
 
@@ -63,6 +65,7 @@ export const nodeIo: Io = {
   writeSync: writeAllSync,
   ftruncate: (fd, length) =>
     new Promise((resolve, reject) => fs.ftruncate(fd, length, (e) => (e ? reject(e) : resolve()))),
+  ftruncateSync: (fd, length) => fs.ftruncateSync(fd, length),
   fileSize: (fd) =>
     new Promise((resolve, reject) => fs.fstat(fd, (e, st) => (e ? reject(e) : resolve(st.size)))),
 };

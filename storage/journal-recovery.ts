@@ -15,6 +15,8 @@
 //   TORN_TAIL         bad or partial frame (or zeros) in the LAST    truncate there, fsync, warn
 //                     part with no valid frame after it: a crash     with the bytes dropped
 //                     mid-write
+//   ZERO_TAIL         the LAST part ends in the zeros it was grown   truncate there, fsync; info
+//                     by under `always` (size-ahead.ts)              (nothing lost)
 //   CORRUPT_FRAME     bad frame in an earlier part (fdatasync'd      corruption
 //                     before the switch: a crash cannot tear it), or
 //                     in the last part with a valid frame after it
@@ -41,6 +43,7 @@ import path from 'node:path';
 import { fsyncDir } from './datadir';
 import { CorruptionError, type Logger } from './errors';
 import type { Io } from './io';
+import { isAheadTail } from './size-ahead';
 import { JOURNAL_SNAPSHOT_WRITE_BYTES } from './limits';
 import {
   MAGIC_LOG,
@@ -386,6 +389,7 @@ async function replayPart(
   let size: number;
   let scan: Awaited<ReturnType<typeof scanFrames>>;
   let torn = false;
+  let zeroTail = false;
   try {
     size = await ctx.io.fileSize(fd);
     scan = await scanFrames(ctx.io, fd, 0, size, MAGIC_LOG, (buf, start) =>
@@ -394,13 +398,20 @@ async function replayPart(
         owner.apply(Buffer.from(buf.subarray(s, e)));
       }),
     );
-    if (scan.problem)
+    zeroTail = isLast && scan.problem === 'ZERO' && (await isAheadTail(ctx.io, fd, scan.end, size));
+    if (scan.problem && !zeroTail)
       torn = isLast && !(await validFrameAfter(ctx.io, fd, scan.end, size, MAGIC_LOG));
   } finally {
     await ctx.io.close(fd);
   }
   report.recordsReplayed += records;
   if (scan.problem === null) return { state: 'clean', bytes: size, records };
+  if (zeroTail) {
+    report.labels.push('ZERO_TAIL');
+    ctx.logger.info('journal recovery: ZERO_TAIL', { file, offset: scan.end, size });
+    await truncateFile(ctx.io, file, scan.end);
+    return { state: 'torn', bytes: scan.end, records };
+  }
   const detail = `frame ${scan.problem}, ${size - scan.end} bytes from here to the end`;
   if (!torn) return { state: 'corrupt', bytes: scan.end, records, detail };
   note(ctx, report, 'TORN_TAIL', {

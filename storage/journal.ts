@@ -81,6 +81,7 @@ import {
 import type { FsyncPolicy } from './stream-log';
 import type { OnCorruption } from './recovery';
 import { atTurnEnd } from './turn-end';
+import { SizeAhead } from './size-ahead';
 
 export type { JournalOwner, JournalRecoveryReport } from './journal-recovery';
 
@@ -162,6 +163,8 @@ export class Journal implements HeldLog {
   private size: number;
   /** Bytes of the active part known fdatasync'd. */
   private syncedBytes: number;
+  /** Under `always`, the active part is grown ahead of its data (size-ahead.ts). */
+  private readonly ahead: SizeAhead;
   /** Bytes and records of the listed parts before the active one (until a compaction ends). */
   private earlierBytes: number;
   private earlierRecords = 0;
@@ -185,6 +188,7 @@ export class Journal implements HeldLog {
     this.part = parts[parts.length - 1] as PartName;
     this.size = recovered.partBytes[parts.length - 1] as number;
     this.syncedBytes = this.size;
+    this.ahead = new SizeAhead(settings.io, settings.fsync === 'always');
     this.earlierBytes = recovered.partBytes.reduce((a, b) => a + b, 0) - this.size;
     this.activeRecords = recovered.logRecords;
     this.snapshotBytes = recovered.snapshotBytes;
@@ -368,6 +372,7 @@ export class Journal implements HeldLog {
   private writeTaken(items: ReadonlyArray<Extract<Queued, { type: 'frames' }>>, bytes: Buffer) {
     assert(!this.ioBusy && items.every((it, i) => this.queue[i] === it), 'as taken');
     try {
+      this.ahead.cover(this.fd, this.size + bytes.length);
       (this.io.writeSync as NonNullable<Io['writeSync']>)(this.fd, bytes, this.size);
     } catch (err) {
       this.fail(err);
@@ -445,6 +450,7 @@ export class Journal implements HeldLog {
           await this.switchPart(item.part);
           continue;
         }
+        this.ahead.cover(this.fd, this.size + item.length);
         await this.io.write(this.fd, item.buf.subarray(0, item.length), this.size);
         this.size += item.length;
         this.writtenSeq = item.seq;
@@ -473,6 +479,9 @@ export class Journal implements HeldLog {
    * listed in a durable MANIFEST, and only then written to.
    */
   private async switchPart(next: PartName): Promise<void> {
+    // Cut back to its data and synced before the next part exists: only the last part may end
+    // in zeros (size-ahead.ts).
+    await this.ahead.cut(this.fd, this.size);
     await this.io.fdatasync(this.fd);
     this.syncedSeq = this.writtenSeq;
     this.syncedBytes = this.size;
@@ -547,6 +556,7 @@ export class Journal implements HeldLog {
   private async cutNow(failure: StorageError): Promise<void> {
     const keep = this.settings.fsync === 'always' ? this.syncedBytes : this.size;
     await this.io.ftruncate(this.fd, keep).catch(() => undefined);
+    this.ahead.forget();
     this.size = keep;
     this.queue = [];
     this.frames.take();
@@ -674,6 +684,7 @@ export class Journal implements HeldLog {
       else await this.flushRun;
     }
     await this.cutBack();
+    await this.ahead.cut(this.fd, this.size).catch(() => undefined);
     await this.io.close(this.fd).catch(() => undefined);
     assert(this.failure || this.durableSeq() === this.seq, 'close leaves everything durable');
   }

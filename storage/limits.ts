@@ -23,6 +23,12 @@ export const READ_CHUNK_BYTES = 256 * 1024;
 export const FSYNC_INTERVAL_MS = 1000;
 /** A checkpoint is written at each segment roll, at shutdown, and at most this long apart. */
 export const CHECKPOINT_INTERVAL_MS = 60_000;
+/**
+ * Under fsync `always`, the file a log appends to is kept up to this much longer than its data
+ * (size-ahead.ts), in whole steps, so an fdatasync has no new file size to commit. Measured on
+ * this ext4 disk: write+fdatasync of 200 bytes 185-209 us growing the file, 112-128 us inside it.
+ */
+export const SIZE_AHEAD_BYTES = 1024 * 1024;
 /** Loaded sealed-segment indexes kept in memory per store (LRU). */
 export const INDEX_CACHE_SEGMENTS = 64;
 /** Open read descriptors for sealed segments kept per store (LRU). */

@@ -15,6 +15,8 @@
 //   SEALED_SIZE         sealed segment of another size than recorded  corruption
 //   TORN_TAIL           bad frame in the last segment, nothing valid  truncate to the last good
 //                       after it                                      frame, log bytes and IDs
+//   ZERO_TAIL           the last segment ends in the zeros it was     truncate there (info, not
+//                       grown by under `always` (size-ahead.ts)       a warning: nothing lost)
 //   CORRUPT_FRAME       bad frame anywhere else                       corruption
 //   ID_REGRESSION       DATA IDs not strictly increasing              corruption
 //   EMPTY_SEGMENT       last segment without its header frame         write the header again
@@ -26,6 +28,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StreamId } from './id';
 import { readAt } from './io';
+import { isAheadTail } from './size-ahead';
 import { CorruptionError } from './errors';
 import {
   checkFrame,
@@ -561,6 +564,12 @@ async function handleBadFrame(
   replayer: Replayer,
   report: RecoveryReport,
 ): Promise<void> {
+  if (isLast && problem === 'ZERO' && (await isAheadTail(ctx.files.io, fd, at, size))) {
+    report.labels.push('ZERO_TAIL');
+    ctx.files.logger.info('recovery: ZERO_TAIL', { file: seg.path, offset: at, size });
+    await truncateFile(ctx, seg.path, at);
+    return;
+  }
   const lastGood = replayer.counters.lastId;
   const regression = problem.startsWith('ID_REGRESSION');
   const torn = isLast && !regression && !(await validFrameAfter(ctx, fd, at, size));

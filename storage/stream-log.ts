@@ -39,6 +39,7 @@ import type { Io } from './io';
 import { encodeCheckpoint, type CheckpointBody, type CheckpointSegment } from './checkpoint';
 import { planTrim, type TrimSpec } from './trim';
 import { atTurnEnd } from './turn-end';
+import { SizeAhead } from './size-ahead';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
@@ -164,6 +165,8 @@ export class StreamLog implements HeldLog {
   private syncedSeq = 0;
   /** Bytes of the segment being written known durable: under `always`, a failure cuts here. */
   private syncedBytes: number;
+  /** Under `always`, the segment being written is grown ahead of its data (size-ahead.ts). */
+  private readonly ahead: SizeAhead;
   private waiters: Waiter[] = [];
   private flushing = false;
   private flushScheduled = false;
@@ -195,6 +198,7 @@ export class StreamLog implements HeldLog {
     this.writing = this.active;
     this.activeBytes = this.active.size;
     this.syncedBytes = this.active.size;
+    this.ahead = new SizeAhead(files.io, options.fsync === 'always');
     this.checkpointSeq = recovered.checkpointSeq;
     this.coveredSegno = recovered.coveredSegno;
     assert(this.active.writeFd !== null, 'the active segment is open for appends');
@@ -707,6 +711,7 @@ export class StreamLog implements HeldLog {
     const base = seg.size;
     assert(count <= this.pending.length && !this.ioBusy, 'nothing moved since takeHeld()');
     try {
+      this.ahead.cover(seg.writeFd as number, base + bytes.length);
       (this.files.io.writeSync as NonNullable<Io['writeSync']>)(seg.writeFd as number, bytes, base);
     } catch (err) {
       void this.fail(err);
@@ -851,7 +856,9 @@ export class StreamLog implements HeldLog {
   private async writeFrames(seg: Segment, frames: Buffer[]): Promise<void> {
     if (frames.length === 0) return;
     const base = seg.size;
-    await this.files.io.write(seg.writeFd as number, joined(frames), base);
+    const bytes = joined(frames);
+    this.ahead.cover(seg.writeFd as number, base + bytes.length);
+    await this.files.io.write(seg.writeFd as number, bytes, base);
     this.noteWritten(seg, frames, base);
   }
 
@@ -872,6 +879,9 @@ export class StreamLog implements HeldLog {
   private async switchSegment(next: Segment, header: EncodedCommand): Promise<void> {
     const old = this.writing;
     const io = this.files.io;
+    // Cut back to its data and synced before the next segment exists: only the last segment
+    // may end in zeros (size-ahead.ts).
+    await this.ahead.cut(old.writeFd as number, old.size);
     await io.fdatasync(old.writeFd as number);
     next.writeFd = await io.open(next.path, 'wx+');
     await fsyncDir(this.dir);
@@ -912,6 +922,7 @@ export class StreamLog implements HeldLog {
       const keep =
         this.options.fsync === 'always' ? Math.min(this.syncedBytes, seg.size) : seg.size;
       await this.files.io.ftruncate(seg.writeFd, keep).catch(() => {});
+      this.ahead.forget();
       this.files.tails.drop(seg);
       seg.size = keep;
       seg.activeIndex()?.truncateAt(keep);
@@ -1094,6 +1105,7 @@ export class StreamLog implements HeldLog {
     await Promise.allSettled([...this.background]);
     const fd = this.writing.writeFd;
     if (fd !== null) {
+      await this.ahead.cut(fd, this.writing.size).catch(() => {});
       await this.files.io.fdatasync(fd).catch(() => {});
       await this.files.io.close(fd).catch(() => {});
       this.writing.writeFd = null;

@@ -41,10 +41,12 @@
 //                   writes it announces: ignored (the other file's, the intent before it,
 //                   counts)
 //   then per part:
-//   PART_APPLIED    redo: the file holds the bytes at the offset; undo: it ends at the offset.
-//                   Nothing to do (the usual case: an intent stays until the next one)
-//   PART_REDONE     the file ends inside the part and what it holds there is a prefix of the
-//                   bytes: the rest is written, the file cut at the part's end and fdatasync'd
+//   PART_APPLIED    redo: the file holds the bytes at the offset; undo: it ends at the offset,
+//                   or holds only zeros after it (grown ahead under `always`, size-ahead.ts:
+//                   cut there). Nothing to do (the usual case: an intent stays until the next)
+//   PART_REDONE     the file ends inside the part, or goes on with nothing but zeros, and what
+//                   it holds before is a prefix of the bytes: the rest is written, the file cut
+//                   at the part's end and fdatasync'd
 //   PART_UNDONE     undo: the file goes on after the offset: cut back there and fdatasync'd
 //   PART_DROPPED    drop: the directory is still there: renamed aside (`.del-`, which stream
 //                   recovery then removes: PENDING_DELETE)
@@ -63,6 +65,7 @@ import path from 'node:path';
 import { fsyncDir } from './datadir';
 import { frameCrc } from './frame';
 import { TXN_INTENT_STALE_MAX_BYTES } from './limits';
+import { allZero } from './size-ahead';
 import type { Logger } from './errors';
 
 const MAGIC = 0x58;
@@ -345,6 +348,18 @@ export async function finishIntent(root: string, logger: Logger): Promise<PartOu
   return outcomes;
 }
 
+/** Does the file hold nothing but zero bytes from `from` to `size`? */
+async function zerosTo(handle: fsp.FileHandle, from: number, size: number): Promise<boolean> {
+  const chunk = Buffer.alloc(Math.min(64 * 1024, Math.max(size - from, 0)));
+  for (let pos = from; pos < size;) {
+    const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, size - pos), pos);
+    if (bytesRead === 0) return true;
+    if (!allZero(chunk.subarray(0, bytesRead))) return false;
+    pos += bytesRead;
+  }
+  return true;
+}
+
 async function finishPart(part: IntentPart): Promise<PartOutcome> {
   if (part.rename) {
     const now = await metaFingerprint(part.file);
@@ -369,16 +384,25 @@ async function finishPart(part: IntentPart): Promise<PartOutcome> {
     if (size < part.offset) return 'PART_MISMATCH';
     if (part.undo) {
       if (size === part.offset) return 'PART_APPLIED';
+      // Only zeros after the offset: the file was grown ahead (size-ahead.ts), the unit never
+      // wrote there. Cut either way.
+      const untouched = await zerosTo(handle, part.offset, size);
       await handle.truncate(part.offset);
       await handle.datasync();
-      return 'PART_UNDONE';
+      return untouched ? 'PART_APPLIED' : 'PART_UNDONE';
     }
     const held = Buffer.alloc(Math.min(size, end) - part.offset);
     if (held.length > 0) await handle.read(held, 0, held.length, part.offset);
-    if (!held.equals(part.bytes.subarray(0, held.length))) return 'PART_MISMATCH';
-    if (held.length === part.bytes.length) return 'PART_APPLIED';
-    const rest = part.bytes.subarray(held.length);
-    await handle.write(rest, 0, rest.length, part.offset + held.length);
+    let same = 0;
+    while (same < held.length && held[same] === part.bytes[same]) same++;
+    if (same === part.bytes.length) return 'PART_APPLIED';
+    // The file ends inside the part, or goes on from there with nothing but zeros (grown
+    // ahead of its data): the rest of the part was never written.
+    if (same < held.length && !(await zerosTo(handle, part.offset + same, size))) {
+      return 'PART_MISMATCH';
+    }
+    const rest = part.bytes.subarray(same);
+    await handle.write(rest, 0, rest.length, part.offset + same);
     await handle.truncate(end);
     await handle.datasync();
     return 'PART_REDONE';

@@ -36,6 +36,7 @@ const FIRST_ACK_TIMEOUT_MS = 15_000;
 /** Labels a crash of the process (not of the disk) may leave; anything else is a bug. */
 const ALLOWED_LABELS = new Set([
   'TORN_TAIL',
+  'ZERO_TAIL',
   'EMPTY_SEGMENT',
   'TEMP_FILE',
   'DEAD_SEGMENT',
@@ -473,7 +474,11 @@ class GatedIo {
 
 /** Whether one of the frames in `buf` carries a TRIM record (kind 4, see records.ts). */
 function holdsTrimRecord(buf: Buffer): boolean {
-  for (let pos = 0; pos + 48 <= buf.length; pos += buf.readUInt32LE(pos)) {
+  for (
+    let pos = 0;
+    pos + 48 <= buf.length && buf.readUInt32LE(pos) > 0;
+    pos += buf.readUInt32LE(pos)
+  ) {
     const end = pos + buf.readUInt32LE(pos);
     for (let r = pos + 48; r + 5 <= end; r += 5 + buf.readUInt32LE(r)) {
       if (buf[r + 4] === 4) return true;

@@ -21,7 +21,7 @@ const KILL_DELAY_MAX_MS = 250;
 /** A child that has not acknowledged anything (or killed itself) by then is stuck. */
 const STUCK_TIMEOUT_MS = 30_000;
 /** What a crash of the process (not of the disk) may leave; anything else is a bug. */
-const ALLOWED_LABELS = new Set(['FRESH', 'TORN_TAIL', 'TEMP_FILE', 'ORPHAN_FILE']);
+const ALLOWED_LABELS = new Set(['FRESH', 'TORN_TAIL', 'ZERO_TAIL', 'TEMP_FILE', 'ORPHAN_FILE']);
 
 const live = new Set<ChildProcess>();
 const dirs: string[] = [];

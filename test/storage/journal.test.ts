@@ -77,7 +77,7 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Start offsets of the frames of a log part, plus its end. */
 function frameBounds(buf: Buffer): number[] {
   const bounds = [0];
-  for (let pos = 0; pos < buf.length; pos += buf.readUInt32LE(pos)) {
+  for (let pos = 0; pos < buf.length && buf.readUInt32LE(pos) > 0; pos += buf.readUInt32LE(pos)) {
     bounds.push(pos + buf.readUInt32LE(pos));
   }
   return bounds;

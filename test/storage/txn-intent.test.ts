@@ -178,6 +178,36 @@ describe('finishIntent', () => {
     }
   });
 
+  it('PART_REDONE: a file grown ahead (zeros after part of its part) gets the rest', async () => {
+    const whole = 'head+unit-bytes';
+    for (let end = 4; end < whole.length; end++) {
+      const { file } = await stream('k-01', whole.slice(0, end));
+      await fs.truncate(file, 4096);
+      const identity = (await metaFingerprint(path.dirname(file))) as Buffer;
+      await writeIntent([{ file, identity, offset: 4, bytes: b(whole.slice(4)) }]);
+      expect(await finishIntent(root, silentLogger)).toEqual(['PART_REDONE']);
+      expect(await fs.readFile(file, 'utf8')).toBe(whole);
+    }
+  });
+
+  it('PART_MISMATCH: other bytes before the zeros are not overwritten', async () => {
+    const { file } = await stream('k-01', 'head+unit-bytez');
+    await fs.truncate(file, 4096);
+    const identity = (await metaFingerprint(path.dirname(file))) as Buffer;
+    await writeIntent([{ file, identity, offset: 4, bytes: b('+unit-bytes') }]);
+    expect(await finishIntent(root, silentLogger)).toEqual(['PART_MISMATCH']);
+    expect((await fs.readFile(file)).subarray(0, 15).toString()).toBe('head+unit-bytez');
+  });
+
+  it('PART_APPLIED: an undo part finding only zeros after its offset cuts them', async () => {
+    const { file } = await stream('k-01', 'head');
+    await fs.truncate(file, 4096);
+    const identity = (await metaFingerprint(path.dirname(file))) as Buffer;
+    await writeIntent([{ file, identity, offset: 4, bytes: b(''), undo: true }]);
+    expect(await finishIntent(root, silentLogger)).toEqual(['PART_APPLIED']);
+    expect(await fs.readFile(file, 'utf8')).toBe('head');
+  });
+
   it('PART_APPLIED: a file holding its part, and more after it, is left alone', async () => {
     const { file } = await stream('k-01', 'head+unit+later');
     const identity = (await metaFingerprint(path.dirname(file))) as Buffer;
