@@ -3,7 +3,9 @@
 // server share no event loop): XADD of one entry per request against a bare fastify route that
 // parses the same JSON body (the ceiling), under everysec and always; XADD of 100 entries per
 // request; XREADGROUP COUNT 100 + XACK consumers against a producer at 80% of its maximum;
-// PUBLISH to 100 SSE subscribers (deliveries per second, publish-to-receive latency).
+// PUBLISH to 100 SSE subscribers (deliveries per second, publish-to-receive latency). Each
+// server, the bare route too, first takes the same requests for a few seconds on a key of its
+// own (warmUp), so the measured run is the steady state rather than V8 compiling the path.
 //
 // Usage: tsx bench/http.ts [--full]
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -37,6 +39,8 @@ interface Sizes {
   readonly single: Load;
   readonly batch: Load;
   readonly group: Load;
+  /** Load of each warm-up run, not measured. */
+  readonly warmUp: Load;
   /** autocannon's worker threads: 0 runs it on the main thread (quicker to start). */
   readonly cannonWorkers: number;
   readonly subscribers: number;
@@ -51,6 +55,7 @@ const SIZES: Record<BenchSize, Sizes> = {
     single: { amount: 300 },
     batch: { amount: 20 },
     group: { amount: 300 },
+    warmUp: { amount: 50 },
     cannonWorkers: 0,
     subscribers: 10,
     messages: 200,
@@ -61,6 +66,7 @@ const SIZES: Record<BenchSize, Sizes> = {
     single: { duration: 10 },
     batch: { duration: 10 },
     group: { duration: 10 },
+    warmUp: { duration: 3 },
     cannonWorkers: 1,
     subscribers: 100,
     messages: 3000,
@@ -363,6 +369,8 @@ async function ceilings(sizes: Sizes, results: Result[]): Promise<Ceilings> {
   const bare = await bareRoute();
   progress('bare fastify route');
   try {
+    await cannon(bare.url, ONE_ENTRY, sizes.warmUp, sizes);
+    await cannon(bare.url, BATCH_BODY, sizes.warmUp, sizes, { connections: BATCH_CONNECTIONS });
     const one = await cannon(bare.url, ONE_ENTRY, sizes.single, sizes);
     results.push(cannonResult('bare fastify route, same JSON body, 50 connections', one, 1));
     const batch = await cannon(bare.url, BATCH_BODY, sizes.batch, sizes, {
@@ -381,6 +389,7 @@ async function singleEntryCases(sizes: Sizes, ceiling: Cannon, results: Result[]
   for (const fsync of ['everysec', 'always'] as const) {
     progress(`XADD 1 entry/request, ${fsync}`);
     await withServer(fsync, async (server) => {
+      await cannon(`${server.url}/v1/streams/warm/entries`, ONE_ENTRY, sizes.warmUp, sizes);
       const c = await cannon(`${server.url}/v1/streams/s/entries`, ONE_ENTRY, sizes.single, sizes);
       if (fsync === 'everysec') maxRate = c.okPerSec;
       const percent = round((100 * c.okPerSec) / ceiling.okPerSec, 1);
@@ -402,6 +411,14 @@ export async function runHttpBench(size: BenchSize): Promise<Result[]> {
   await withServer('everysec', async (server) => {
     progress('XADD 100 entries/request');
     const { path, body } = await batchRequest(server);
+    const warm = { connections: BATCH_CONNECTIONS };
+    await cannon(
+      `${server.url}${path.replace(/[^/]+\/entries$/, 'warm/entries')}`,
+      body,
+      sizes.warmUp,
+      sizes,
+      warm,
+    );
     const c = await cannon(`${server.url}${path}`, body, sizes.batch, sizes, {
       connections: BATCH_CONNECTIONS,
     });

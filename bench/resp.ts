@@ -5,6 +5,10 @@
 // process (startSluice) so the benchmark client, this script and the server share no event loop.
 // Rows carry Sluice's figures (MB/s: request bytes on the wire) and redis-server's in the notes;
 // after every run both servers' state is checked against what redis-benchmark had acknowledged.
+// Before the measured runs of a phase, each server runs every command on keys of its own
+// (warmUp), so what is measured is the steady state, not V8 compiling the command path: on a
+// fresh server the first 100,000 unpipelined XADDs ran at 82-92k/s, the third 100,000 at
+// 118-127k/s (12-03). redis-server gets the same runs.
 //
 // Usage: tsx bench/resp.ts [--full] [--stream-entries <n>]
 import { execFile } from 'node:child_process';
@@ -474,6 +478,24 @@ async function commandCases(
   return results;
 }
 
+/** Requests of each warm-up run, as a multiple of the measured unpipelined run's. */
+const WARM_UP_FACTOR = 2;
+
+/** Runs every command unpipelined and pipelined, on keys no check reads; figures dropped. */
+async function warmUp(side: Side, sizes: Sizes): Promise<void> {
+  const t0 = Date.now();
+  for (const cmd of COMMANDS) {
+    const args =
+      cmd.args.length > 1 ? [cmd.args[0]!, `warm:${cmd.args[1]!}`, ...cmd.args.slice(2)] : cmd.args;
+    for (const pipeline of PIPELINES) {
+      const requests = requestsFor(sizes, pipeline) * (pipeline === 1 ? WARM_UP_FACTOR : 1);
+      const o = { requests, pipeline, clients: CLIENTS, timeoutMs: sizes.runTimeoutMs };
+      await redisBenchmark(side.port, args, o);
+    }
+  }
+  log(`  ${side.label}: warmed up in ${secondsFrom(t0)} s`);
+}
+
 async function throughputPhase(policy: FsyncPolicy, sizes: Sizes): Promise<Result[]> {
   return withPair(policy, async (pair) => {
     const subs: Subscriber[] = [];
@@ -484,6 +506,7 @@ async function throughputPhase(policy: FsyncPolicy, sizes: Sizes): Promise<Resul
         { label: 'Sluice', port: pair.sluice.respPort, subscriber: subs[0]! },
         { label: 'Redis', port: pair.redis.port, subscriber: subs[1]! },
       ];
+      for (const side of sides) await warmUp(side, sizes);
       const results: Result[] = [];
       for (const cmd of COMMANDS) results.push(...(await commandCases(pair, sides, cmd, sizes)));
       return results;
